@@ -420,49 +420,69 @@ fn one_and_two_threads_give_identical_bits() {
     }
 }
 
-/// Single-threaded GFLOP/s of forward and backward (dx + dw + db) on the 64→64 3×3 layer of
-/// kim-brunner (20×20, batch 128). Run with
+/// Single-threaded GFLOP/s of forward and backward (dx + dw + db; counted as twice the forward
+/// flops) on preset layers at batch 128, best of 5. Run with
 /// `cargo test --release -p zcnn-kernels conv2d::tests::speed -- --ignored --nocapture`.
 #[test]
 #[ignore]
-fn speed_64_to_64_3x3() {
-    use std::time::Instant;
-    let s = square(128, 20, (64, 64), 3, 1);
-    let (x, w, b) = inputs(&s, 1);
-    let dy = random_vec(2, s.output_len(), 1.0);
-    let mut y = vec![0.0; s.output_len()];
-    let mut scratch = vec![0.0; s.forward_scratch_len().max(s.backward_scratch_len())];
-    let (mut dx, mut dw, mut db) = (
-        vec![0.0; s.input_len()],
-        vec![0.0; s.weight_len()],
-        vec![0.0; s.out_ch],
-    );
-    let flops = 2.0 * (s.output_len() * s.in_ch * 9) as f64;
+fn speed_of_preset_layers() {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
-        .expect("pool");
-    pool.install(|| {
-        let best = |f: &mut dyn FnMut()| {
-            (0..7)
-                .map(|_| {
-                    let t = Instant::now();
-                    f();
-                    t.elapsed().as_secs_f64()
-                })
-                .fold(f64::INFINITY, f64::min)
-        };
-        let fwd = best(&mut || conv2d_forward(&s, &x, &w, Some(&b), &mut y, &mut scratch));
-        let bwd = best(&mut || {
-            conv2d_backward(&s, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db), &mut scratch)
-        });
-        println!(
-            "forward {:.2} ms {:.1} GFLOP/s; backward {:.2} ms {:.1} GFLOP/s (dx+dw, 2x forward flops); ratio {:.2}",
-            fwd * 1e3,
-            flops / fwd * 1e-9,
-            bwd * 1e3,
-            2.0 * flops / bwd * 1e-9,
-            bwd / fwd
-        );
+        .expect("thread pool");
+    let layers = [
+        square(128, 44, (5, 32), 5, 0),
+        square(128, 40, (32, 32), 3, 1),
+        square(128, 20, (64, 64), 3, 1),
+        square(128, 10, (128, 128), 3, 1),
+        square(128, 32, (64, 48), 1, 0),
+        square(128, 16, (64, 92), 5, 2),
+    ];
+    for s in &layers {
+        pool.install(|| time_layer(s));
+    }
+}
+
+fn time_layer(s: &Conv2dShape) {
+    use std::time::Instant;
+    let (x, w, b) = inputs(s, 1);
+    let dy = random_vec(2, s.output_len(), 1.0);
+    let mut y = vec![0.0; s.output_len()];
+    let mut scratch = vec![0.0; s.forward_scratch_len().max(s.backward_scratch_len())];
+    let mut g = Grads::zero(s);
+    let best = |f: &mut dyn FnMut()| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let fwd = best(&mut || conv2d_forward(s, &x, &w, Some(&b), &mut y, &mut scratch));
+    let bwd = best(&mut || {
+        let (dx, db) = (g.dx.as_deref_mut(), g.db.as_deref_mut());
+        conv2d_backward(s, &x, &w, &dy, dx, &mut g.dw, db, &mut scratch)
     });
+    let dw_only = best(&mut || {
+        let db = g.db.as_deref_mut();
+        conv2d_backward(s, &x, &w, &dy, None, &mut g.dw, db, &mut scratch)
+    });
+    let flops = 2.0 * (s.output_len() * s.in_ch * s.kernel_h * s.kernel_w) as f64;
+    println!(
+        "{}->{} {}x{} on {}x{}: forward {:.1} ms {:.1} GFLOP/s, backward {:.1} ms {:.1} GFLOP/s, \
+         backward/forward {:.2}; without dx {:.1} ms",
+        s.in_ch,
+        s.out_ch,
+        s.kernel_h,
+        s.kernel_w,
+        s.in_h,
+        s.in_w,
+        fwd * 1e3,
+        flops / fwd * 1e-9,
+        bwd * 1e3,
+        2.0 * flops / bwd * 1e-9,
+        bwd / fwd,
+        dw_only * 1e3
+    );
 }
