@@ -8,6 +8,7 @@
 
 pub mod gradcheck;
 pub mod parallel;
+pub mod pool;
 pub mod shape;
 pub mod simd;
 
