@@ -9,6 +9,7 @@
 pub mod conv2d;
 pub mod gradcheck;
 pub mod parallel;
+pub mod pool;
 pub mod shape;
 pub mod simd;
 
