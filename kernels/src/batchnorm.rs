@@ -16,7 +16,11 @@
 //! (`running ← (1 − momentum)·running + momentum·batch_stat`, with the *unbiased* variance
 //! `σ²·R/(R − 1)` in `running_var`); evaluation mode normalises with the running statistics.
 
+use crate::parallel::{chunk_count, chunk_range, MAX_CHUNKS};
 use crate::shape::{ensure, ShapeError};
+use crate::simd::{axpy, body_len, load, store, LANES};
+use rayon::prelude::*;
+use std::ops::Range;
 
 /// A batch-norm problem: the input seen as a matrix `[rows, channels]`, channels contiguous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +218,346 @@ pub fn batchnorm_backward_ref(
                 let g = rows as f64 * dy[r * ch + c] as f64 - sum_dy - xhat(r) * sum_dy_xhat;
                 dx[r * ch + c] += (scale * g) as f32;
             }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path.
+//
+// Rows are split into the fixed chunks of `crate::parallel` (their number depends on `rows`
+// alone). Channels are processed in blocks of `CHANNEL_BLOCK` columns so that the per-chunk
+// partial sums fit in a fixed array on the stack: for each block, every chunk sums its rows into
+// its own slot (SIMD across the contiguous channels of a row), the slots are added in chunk
+// order, and a last pass over the chunks applies the per-channel result. The arithmetic is the
+// same whichever thread runs a chunk, so results are bit-identical for any thread count.
+// ---------------------------------------------------------------------------------------------
+
+/// Channels per block; a multiple of every `LANES`.
+const CHANNEL_BLOCK: usize = 256;
+
+/// Below this many elements the chunks run one after another on the calling thread (the same
+/// chunks, so the same result): the work is smaller than the cost of waking a second thread.
+const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
+
+/// One slot of partial sums per chunk, wide enough for two sums per channel of a block.
+type Partials = [[f32; 2 * CHANNEL_BLOCK]; MAX_CHUNKS];
+
+/// The rows of chunk `k` of `data` (`[rows, channels]`).
+fn chunk_rows(data: &[f32], rows: usize, channels: usize, k: usize) -> &[f32] {
+    let r = chunk_range(rows, k);
+    &data[r.start * channels..r.end * channels]
+}
+
+/// Splits `data` (`[rows, channels]`) into the mutable row blocks of the `chunk_count(rows)`
+/// chunks; the remaining slots stay empty.
+fn split_row_chunks(data: &mut [f32], rows: usize, channels: usize) -> [&mut [f32]; MAX_CHUNKS] {
+    let mut pieces: [&mut [f32]; MAX_CHUNKS] = Default::default();
+    let mut rest = data;
+    for (k, piece) in pieces.iter_mut().enumerate().take(chunk_count(rows)) {
+        let (head, tail) =
+            std::mem::take(&mut rest).split_at_mut(chunk_range(rows, k).len() * channels);
+        *piece = head;
+        rest = tail;
+    }
+    pieces
+}
+
+/// Runs `f(k, &mut items[k])` for every chunk `k`, on the rayon pool when `parallel`.
+fn for_each_chunk<T: Send>(items: &mut [T], parallel: bool, f: impl Fn(usize, &mut T) + Sync) {
+    if parallel {
+        items
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(k, item)| f(k, item));
+    } else {
+        items
+            .iter_mut()
+            .enumerate()
+            .for_each(|(k, item)| f(k, item));
+    }
+}
+
+/// Zeroes the first `width` floats of every chunk's slot, lets `add_partial(k, slot)` add chunk
+/// `k`'s sums into its slot, then adds the slots in chunk order: returns the totals.
+fn sum_over_chunks(
+    partials: &mut [[f32; 2 * CHANNEL_BLOCK]],
+    width: usize,
+    parallel: bool,
+    add_partial: impl Fn(usize, &mut [f32]) + Sync,
+) -> &[f32] {
+    for_each_chunk(partials, parallel, |k, slot| {
+        slot[..width].fill(0.0);
+        add_partial(k, &mut slot[..width]);
+    });
+    let (total, rest) = partials.split_at_mut(1);
+    for slot in rest.iter() {
+        axpy(1.0, &slot[..width], &mut total[0][..width]);
+    }
+    &total[0][..width]
+}
+
+/// `acc[j] += Σ_rows (x[r, cols][j] − mean[j])²` over the rows of `x`.
+fn add_squared_deviations(
+    x: &[f32],
+    channels: usize,
+    cols: &Range<usize>,
+    mean: &[f32],
+    acc: &mut [f32],
+) {
+    let body = body_len(cols.len());
+    for row in x.chunks_exact(channels) {
+        let v = &row[cols.clone()];
+        for j in (0..body).step_by(LANES) {
+            let d = load(&v[j..]) - load(&mean[j..]);
+            store(d.mul_add(d, load(&acc[j..])), &mut acc[j..]);
+        }
+        for j in body..v.len() {
+            let d = v[j] - mean[j];
+            acc[j] = d.mul_add(d, acc[j]);
+        }
+    }
+}
+
+/// `y[r, cols] = (x[r, cols] − mean)·scale + shift` over the rows of `x` and `y`.
+fn normalise_rows(
+    x: &[f32],
+    y: &mut [f32],
+    channels: usize,
+    cols: &Range<usize>,
+    mean: &[f32],
+    scale: &[f32],
+    shift: &[f32],
+) {
+    let body = body_len(cols.len());
+    for (xr, yr) in x.chunks_exact(channels).zip(y.chunks_exact_mut(channels)) {
+        let (xv, yv) = (&xr[cols.clone()], &mut yr[cols.clone()]);
+        for j in (0..body).step_by(LANES) {
+            let d = load(&xv[j..]) - load(&mean[j..]);
+            store(
+                d.mul_add(load(&scale[j..]), load(&shift[j..])),
+                &mut yv[j..],
+            );
+        }
+        for j in body..xv.len() {
+            yv[j] = (xv[j] - mean[j]).mul_add(scale[j], shift[j]);
+        }
+    }
+}
+
+/// `sum_dy[j] += Σ_rows dy` and `sum_dy_centred[j] += Σ_rows dy·(x − mean)` over the columns
+/// `cols` of the rows of `x` and `dy`.
+fn add_backward_sums(
+    x: &[f32],
+    dy: &[f32],
+    channels: usize,
+    cols: &Range<usize>,
+    mean: &[f32],
+    sum_dy: &mut [f32],
+    sum_dy_centred: &mut [f32],
+) {
+    let body = body_len(cols.len());
+    for (xr, dyr) in x.chunks_exact(channels).zip(dy.chunks_exact(channels)) {
+        let (xv, dyv) = (&xr[cols.clone()], &dyr[cols.clone()]);
+        for j in (0..body).step_by(LANES) {
+            let g = load(&dyv[j..]);
+            let d = load(&xv[j..]) - load(&mean[j..]);
+            store(load(&sum_dy[j..]) + g, &mut sum_dy[j..]);
+            store(
+                g.mul_add(d, load(&sum_dy_centred[j..])),
+                &mut sum_dy_centred[j..],
+            );
+        }
+        for j in body..xv.len() {
+            sum_dy[j] += dyv[j];
+            sum_dy_centred[j] = dyv[j].mul_add(xv[j] - mean[j], sum_dy_centred[j]);
+        }
+    }
+}
+
+/// Per-channel coefficients of the input gradient `dx += k·(dy − m − (x − μ)·q)`, the
+/// reference's `γ·invstd/R·(R·dy − Σdy − x̂·Σdy·x̂)` with `k = γ·invstd`, `m = Σdy/R` and
+/// `q = invstd²·Σdy·(x − μ)/R` (since `x̂ = (x − μ)·invstd`).
+struct InputGradCoefficients {
+    k: [f32; CHANNEL_BLOCK],
+    m: [f32; CHANNEL_BLOCK],
+    q: [f32; CHANNEL_BLOCK],
+}
+
+/// `dx[r, cols] += k·(dy − m − (x − mean)·q)` over the rows of `x`, `dy` and `dx`.
+fn add_input_gradient(
+    x: &[f32],
+    dy: &[f32],
+    dx: &mut [f32],
+    channels: usize,
+    cols: &Range<usize>,
+    mean: &[f32],
+    coef: &InputGradCoefficients,
+) {
+    let w = cols.len();
+    let (k, m, q) = (&coef.k[..w], &coef.m[..w], &coef.q[..w]);
+    let body = body_len(w);
+    let rows = x.chunks_exact(channels).zip(dy.chunks_exact(channels));
+    for ((xr, dyr), dxr) in rows.zip(dx.chunks_exact_mut(channels)) {
+        let (xv, dyv, dxv) = (
+            &xr[cols.clone()],
+            &dyr[cols.clone()],
+            &mut dxr[cols.clone()],
+        );
+        for j in (0..body).step_by(LANES) {
+            let d = load(&xv[j..]) - load(&mean[j..]);
+            let t = (-load(&q[j..])).mul_add(d, load(&dyv[j..]) - load(&m[j..]));
+            store(load(&k[j..]).mul_add(t, load(&dxv[j..])), &mut dxv[j..]);
+        }
+        for j in body..w {
+            let t = (-q[j]).mul_add(xv[j] - mean[j], dyv[j] - m[j]);
+            dxv[j] = k[j].mul_add(t, dxv[j]);
+        }
+    }
+}
+
+/// The column blocks `[c0, min(c0 + CHANNEL_BLOCK, channels))`.
+fn channel_blocks(channels: usize) -> impl Iterator<Item = Range<usize>> {
+    (0..channels)
+        .step_by(CHANNEL_BLOCK)
+        .map(move |c0| c0..(c0 + CHANNEL_BLOCK).min(channels))
+}
+
+/// Training-mode forward, fast path: same contract as [`batchnorm_forward_train_ref`].
+///
+/// Two passes for the statistics (the mean, then the mean of `(x − μ)²`, which avoids the
+/// cancellation of `E[x²] − μ²`) and one to normalise; sums in f32, one partial per row chunk.
+#[allow(clippy::too_many_arguments)]
+pub fn batchnorm_forward_train(
+    s: &BatchNormShape,
+    p: &BatchNormParams,
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    y: &mut [f32],
+    running_mean: &mut [f32],
+    running_var: &mut [f32],
+    save_mean: &mut [f32],
+    save_invstd: &mut [f32],
+) {
+    assert!(s.rows >= 2, "batch norm training needs rows ≥ 2");
+    assert_lengths(s, &[x, y], &[gamma, beta, running_mean, running_var]);
+    assert_lengths(s, &[], &[save_mean, save_invstd]);
+    let (rows, ch) = (s.rows, s.channels);
+    let chunks = chunk_count(rows);
+    let parallel = s.len() >= PARALLEL_MIN_ELEMENTS;
+    let mut y_chunks = split_row_chunks(y, rows, ch);
+    let mut partials: Partials = [[0.0; 2 * CHANNEL_BLOCK]; MAX_CHUNKS];
+    for cols in channel_blocks(ch) {
+        let w = cols.len();
+        let sums = sum_over_chunks(&mut partials[..chunks], w, parallel, |k, acc| {
+            for row in chunk_rows(x, rows, ch, k).chunks_exact(ch) {
+                axpy(1.0, &row[cols.clone()], acc);
+            }
+        });
+        for (c, sum) in cols.clone().zip(sums) {
+            save_mean[c] = sum / rows as f32;
+        }
+        let mean = &save_mean[cols.clone()];
+        let squares = sum_over_chunks(&mut partials[..chunks], w, parallel, |k, acc| {
+            add_squared_deviations(chunk_rows(x, rows, ch, k), ch, &cols, mean, acc);
+        });
+        let mut scale = [0.0; CHANNEL_BLOCK];
+        for (j, c) in cols.clone().enumerate() {
+            let var = squares[j] / rows as f32;
+            save_invstd[c] = 1.0 / (var + p.eps).sqrt();
+            scale[j] = gamma[c] * save_invstd[c];
+            running_mean[c] = momentum_update(running_mean[c], mean[j], p.momentum);
+            running_var[c] = momentum_update(running_var[c], unbiased(var, rows), p.momentum);
+        }
+        for_each_chunk(&mut y_chunks[..chunks], parallel, |k, y_k| {
+            let x_k = chunk_rows(x, rows, ch, k);
+            normalise_rows(x_k, y_k, ch, &cols, mean, &scale[..w], &beta[cols.clone()]);
+        });
+    }
+}
+
+/// Evaluation-mode forward, fast path: same contract as [`batchnorm_forward_eval_ref`].
+#[allow(clippy::too_many_arguments)]
+pub fn batchnorm_forward_eval(
+    s: &BatchNormShape,
+    p: &BatchNormParams,
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    running_mean: &[f32],
+    running_var: &[f32],
+    y: &mut [f32],
+) {
+    assert_lengths(s, &[x, y], &[gamma, beta, running_mean, running_var]);
+    let (rows, ch) = (s.rows, s.channels);
+    let chunks = chunk_count(rows);
+    let parallel = s.len() >= PARALLEL_MIN_ELEMENTS;
+    let mut y_chunks = split_row_chunks(y, rows, ch);
+    for cols in channel_blocks(ch) {
+        let mut scale = [0.0; CHANNEL_BLOCK];
+        for (j, c) in cols.clone().enumerate() {
+            scale[j] = gamma[c] / (running_var[c] + p.eps).sqrt();
+        }
+        let (mean, shift) = (&running_mean[cols.clone()], &beta[cols.clone()]);
+        for_each_chunk(&mut y_chunks[..chunks], parallel, |k, y_k| {
+            let x_k = chunk_rows(x, rows, ch, k);
+            normalise_rows(x_k, y_k, ch, &cols, mean, &scale[..cols.len()], shift);
+        });
+    }
+}
+
+/// Backward of the training-mode forward, fast path: same contract as
+/// [`batchnorm_backward_ref`]. One pass for `Σdy` and `Σdy·(x − μ)` (one partial per row
+/// chunk, added in chunk order), one for `dx`.
+#[allow(clippy::too_many_arguments)]
+pub fn batchnorm_backward(
+    s: &BatchNormShape,
+    x: &[f32],
+    gamma: &[f32],
+    save_mean: &[f32],
+    save_invstd: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
+    assert_lengths(s, &[x, dy], &[gamma, save_mean, save_invstd, dgamma, dbeta]);
+    if let Some(dx) = dx.as_deref() {
+        assert_lengths(s, &[dx], &[]);
+    }
+    let (rows, ch) = (s.rows, s.channels);
+    let chunks = chunk_count(rows);
+    let parallel = s.len() >= PARALLEL_MIN_ELEMENTS;
+    let mut dx_chunks = dx.map(|dx| split_row_chunks(dx, rows, ch));
+    let mut partials: Partials = [[0.0; 2 * CHANNEL_BLOCK]; MAX_CHUNKS];
+    for cols in channel_blocks(ch) {
+        let w = cols.len();
+        let mean = &save_mean[cols.clone()];
+        let sums = sum_over_chunks(&mut partials[..chunks], 2 * w, parallel, |k, acc| {
+            let (sum_dy, sum_dy_centred) = acc.split_at_mut(w);
+            let (x_k, dy_k) = (chunk_rows(x, rows, ch, k), chunk_rows(dy, rows, ch, k));
+            add_backward_sums(x_k, dy_k, ch, &cols, mean, sum_dy, sum_dy_centred);
+        });
+        let (sum_dy, sum_dy_centred) = sums.split_at(w);
+        let mut coef = InputGradCoefficients {
+            k: [0.0; CHANNEL_BLOCK],
+            m: [0.0; CHANNEL_BLOCK],
+            q: [0.0; CHANNEL_BLOCK],
+        };
+        for (j, c) in cols.clone().enumerate() {
+            let invstd = save_invstd[c];
+            dbeta[c] += sum_dy[j];
+            dgamma[c] += sum_dy_centred[j] * invstd;
+            coef.k[j] = gamma[c] * invstd;
+            coef.m[j] = sum_dy[j] / rows as f32;
+            coef.q[j] = invstd * invstd * sum_dy_centred[j] / rows as f32;
+        }
+        if let Some(dx_chunks) = dx_chunks.as_mut() {
+            for_each_chunk(&mut dx_chunks[..chunks], parallel, |k, dx_k| {
+                let (x_k, dy_k) = (chunk_rows(x, rows, ch, k), chunk_rows(dy, rows, ch, k));
+                add_input_gradient(x_k, dy_k, dx_k, ch, &cols, mean, &coef);
+            });
         }
     }
 }
@@ -431,6 +775,144 @@ mod tests {
                 rows,
                 ch,
             );
+        }
+    }
+
+    #[test]
+    fn fast_backward_matches_finite_differences() {
+        for (rows, ch) in [(3, 1), (4, 2), (5, 3), (12, 4), (7, 17)] {
+            gradcheck_backward(batchnorm_forward_train, batchnorm_backward, rows, ch);
+        }
+    }
+
+    type EvalFn =
+        fn(&BatchNormShape, &BatchNormParams, &[f32], &[f32], &[f32], &[f32], &[f32], &mut [f32]);
+
+    /// Every output of one path (train forward, eval forward, backward with and without dx)
+    /// for one case, the backward accumulating on top of the same non-zero buffers. The eval
+    /// forward and the backward take the reference's statistics, so that each kernel is
+    /// compared alone: with few rows and |μ| ≫ σ, the f32 rounding of μ (≈ 2⁻²⁴·|μ|) alone moves
+    /// `dx` by ≈ γ·invstd²·2⁻²⁴·|μ|.
+    fn run_all(case: &Case, fast: bool) -> Vec<Vec<f32>> {
+        let Case { s, x, gamma, beta } = case;
+        let (train_fn, eval_fn, backward_fn): (TrainFn, EvalFn, BackwardFn) = if fast {
+            (
+                batchnorm_forward_train,
+                batchnorm_forward_eval,
+                batchnorm_backward,
+            )
+        } else {
+            (
+                batchnorm_forward_train_ref,
+                batchnorm_forward_eval_ref,
+                batchnorm_backward_ref,
+            )
+        };
+        let ch = s.channels;
+        let [y, rm, rv, sm, si] = train(train_fn, s, x, gamma, beta);
+        let [_, rm_ref, rv_ref, sm_ref, si_ref] =
+            train(batchnorm_forward_train_ref, s, x, gamma, beta);
+        let mut y_eval = vec![f32::NAN; s.len()];
+        let p = BatchNormParams::default();
+        eval_fn(s, &p, x, gamma, beta, &rm_ref, &rv_ref, &mut y_eval);
+        let dy = random_vec(77, s.len(), 1.0);
+        let mut dx = random_vec(78, s.len(), 1.0);
+        let (mut dgamma, mut dbeta) = (random_vec(79, ch, 1.0), random_vec(80, ch, 1.0));
+        let (sm_ref, si_ref) = (&sm_ref[..], &si_ref[..]);
+        backward_fn(
+            s,
+            x,
+            gamma,
+            sm_ref,
+            si_ref,
+            &dy,
+            Some(&mut dx),
+            &mut dgamma,
+            &mut dbeta,
+        );
+        let (mut dgamma2, mut dbeta2) = (dgamma.clone(), dbeta.clone());
+        backward_fn(
+            s,
+            x,
+            gamma,
+            sm_ref,
+            si_ref,
+            &dy,
+            None,
+            &mut dgamma2,
+            &mut dbeta2,
+        );
+        vec![
+            y, rm, rv, sm, si, y_eval, dx, dgamma, dbeta, dgamma2, dbeta2,
+        ]
+    }
+
+    const OUTPUT_NAMES: [&str; 11] = [
+        "y",
+        "running_mean",
+        "running_var",
+        "save_mean",
+        "save_invstd",
+        "y_eval",
+        "dx",
+        "dgamma",
+        "dbeta",
+        "dgamma (no dx)",
+        "dbeta (no dx)",
+    ];
+
+    /// Tolerance of fast vs reference: the fast path sums in f32 (one partial per row chunk),
+    /// the reference in f64, so sums of `rows` terms differ by about √rows·2⁻²⁴ relative;
+    /// the outputs are O(1) here and the `dγ`, `dβ` sums O(√rows).
+    fn assert_fast_matches_reference(case: &Case) {
+        let (fast, reference) = (run_all(case, true), run_all(case, false));
+        let rows = case.s.rows as f32;
+        for ((name, got), want) in OUTPUT_NAMES.iter().zip(&fast).zip(&reference) {
+            let what = format!("{name} rows={} channels={}", case.s.rows, case.s.channels);
+            assert_close(&what, got, want, 1e-5, 2e-5 * (1.0 + rows.sqrt() / 8.0));
+        }
+    }
+
+    #[test]
+    fn fast_matches_reference_on_odd_shapes() {
+        for rows in [2, 3, 17, 1000] {
+            for channels in [1, 3, 16, 17, 33, 300] {
+                let seed = (rows * channels) as u64;
+                assert_fast_matches_reference(&Case::new(rows, channels, seed));
+            }
+        }
+    }
+
+    #[test]
+    fn fast_matches_reference_on_random_shapes() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(2024);
+        for i in 0..30 {
+            let rows = rng.gen_range(2..4000);
+            let channels = rng.gen_range(1..80);
+            assert_fast_matches_reference(&Case::new(rows, channels, 100 + i));
+        }
+    }
+
+    /// specz-baseline's last batch norm (221 positions × 16 channels) at batch 32, large enough
+    /// to run its chunks on the pool, and a dense one spanning three channel blocks.
+    #[test]
+    fn fast_is_bit_identical_for_one_and_two_threads() {
+        for (rows, channels) in [(32 * 221, 16), (130, 513)] {
+            let case = Case::new(rows, channels, 5);
+            assert!(case.s.len() >= PARALLEL_MIN_ELEMENTS);
+            let in_pool = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+                pool.expect("thread pool").install(|| run_all(&case, true))
+            };
+            let (one, two) = (in_pool(1), in_pool(2));
+            for ((name, a), b) in OUTPUT_NAMES.iter().zip(&one).zip(&two) {
+                let same = a.iter().zip(b).all(|(u, v)| u.to_bits() == v.to_bits());
+                assert!(
+                    same,
+                    "{name}: 1 and 2 threads differ ({rows} rows, {channels} channels)"
+                );
+            }
         }
     }
 }
