@@ -18,7 +18,7 @@
 
 use crate::parallel::{chunk_count, chunk_range, MAX_CHUNKS};
 use crate::shape::{ensure, ShapeError};
-use crate::simd::{axpy, body_len, load, store, LANES};
+use crate::simd::{axpy, body_len, load, splat, store, F32s, LANES};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -240,6 +240,16 @@ const CHANNEL_BLOCK: usize = 256;
 /// chunks, so the same result): the work is smaller than the cost of waking a second thread.
 const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
 
+/// Fewer rows than this run on the calling thread too: with `MAX_CHUNKS` chunks of fewer than
+/// 4 rows (a dense layer at batch 32), adding the per-chunk partials costs as much as the sums.
+const PARALLEL_MIN_ROWS: usize = 4 * MAX_CHUNKS;
+
+/// Whether the row chunks of `s` go to the rayon pool (a matter of speed only: the chunks and
+/// hence the results are the same either way).
+fn runs_in_parallel(s: &BatchNormShape) -> bool {
+    s.len() >= PARALLEL_MIN_ELEMENTS && s.rows >= PARALLEL_MIN_ROWS
+}
+
 /// One slot of partial sums per chunk, wide enough for two sums per channel of a block.
 type Partials = [[f32; 2 * CHANNEL_BLOCK]; MAX_CHUNKS];
 
@@ -297,7 +307,64 @@ fn sum_over_chunks(
     &total[0][..width]
 }
 
-/// `acc[j] += Σ_rows (x[r, cols][j] − mean[j])²` over the rows of `x`.
+/// Rows summed in registers before their sum is added to a chunk's slot: this shortens the
+/// dependency chain through memory (one load-add-store per group instead of per row) and
+/// makes the f32 sums more accurate (groups of 8, then the running total).
+const ROW_GROUP: usize = 8;
+
+/// `acc[i][j] += Σ_r term(r, j)[i]` for `r < rows` and every column `j < width`, where
+/// `term_simd(r, j)` gives the `K` terms of columns `j..j + LANES` of row `r` and `term(r, j)`
+/// those of the single column `j` (for the `width % LANES` tail).
+#[inline(always)]
+fn add_column_sums<const K: usize>(
+    rows: usize,
+    width: usize,
+    mut acc: [&mut [f32]; K],
+    term_simd: impl Fn(usize, usize) -> [F32s; K],
+    term: impl Fn(usize, usize) -> [f32; K],
+) {
+    let body = body_len(width);
+    for group_start in (0..rows).step_by(ROW_GROUP) {
+        let group = group_start..(group_start + ROW_GROUP).min(rows);
+        for j in (0..body).step_by(LANES) {
+            let mut sum = [splat(0.0); K];
+            for r in group.clone() {
+                for (s, t) in sum.iter_mut().zip(term_simd(r, j)) {
+                    *s += t;
+                }
+            }
+            for (a, s) in acc.iter_mut().zip(sum) {
+                store(load(&a[j..]) + s, &mut a[j..]);
+            }
+        }
+        for j in body..width {
+            let mut sum = [0.0; K];
+            for r in group.clone() {
+                for (s, t) in sum.iter_mut().zip(term(r, j)) {
+                    *s += t;
+                }
+            }
+            for (a, s) in acc.iter_mut().zip(sum) {
+                a[j] += s;
+            }
+        }
+    }
+}
+
+/// `acc[j] += Σ_r x[r, cols][j]` over the rows of `x`.
+fn add_columns(x: &[f32], channels: usize, cols: &Range<usize>, acc: &mut [f32]) {
+    let at = |r: usize, j: usize| r * channels + cols.start + j;
+    let rows = x.len() / channels;
+    add_column_sums(
+        rows,
+        cols.len(),
+        [acc],
+        |r, j| [load(&x[at(r, j)..])],
+        |r, j| [x[at(r, j)]],
+    );
+}
+
+/// `acc[j] += Σ_r (x[r, cols][j] − mean[j])²` over the rows of `x`.
 fn add_squared_deviations(
     x: &[f32],
     channels: usize,
@@ -305,18 +372,17 @@ fn add_squared_deviations(
     mean: &[f32],
     acc: &mut [f32],
 ) {
-    let body = body_len(cols.len());
-    for row in x.chunks_exact(channels) {
-        let v = &row[cols.clone()];
-        for j in (0..body).step_by(LANES) {
-            let d = load(&v[j..]) - load(&mean[j..]);
-            store(d.mul_add(d, load(&acc[j..])), &mut acc[j..]);
-        }
-        for j in body..v.len() {
-            let d = v[j] - mean[j];
-            acc[j] = d.mul_add(d, acc[j]);
-        }
-    }
+    let at = |r: usize, j: usize| r * channels + cols.start + j;
+    let rows = x.len() / channels;
+    let simd = |r, j| {
+        let d = load(&x[at(r, j)..]) - load(&mean[j..]);
+        [d * d]
+    };
+    let scalar = |r, j| {
+        let d = x[at(r, j)] - mean[j];
+        [d * d]
+    };
+    add_column_sums(rows, cols.len(), [acc], simd, scalar);
 }
 
 /// `y[r, cols] = (x[r, cols] − mean)·scale + shift` over the rows of `x` and `y`.
@@ -345,7 +411,7 @@ fn normalise_rows(
     }
 }
 
-/// `sum_dy[j] += Σ_rows dy` and `sum_dy_centred[j] += Σ_rows dy·(x − mean)` over the columns
+/// `sum_dy[j] += Σ_r dy` and `sum_dy_centred[j] += Σ_r dy·(x − mean)` over the columns
 /// `cols` of the rows of `x` and `dy`.
 fn add_backward_sums(
     x: &[f32],
@@ -356,23 +422,17 @@ fn add_backward_sums(
     sum_dy: &mut [f32],
     sum_dy_centred: &mut [f32],
 ) {
-    let body = body_len(cols.len());
-    for (xr, dyr) in x.chunks_exact(channels).zip(dy.chunks_exact(channels)) {
-        let (xv, dyv) = (&xr[cols.clone()], &dyr[cols.clone()]);
-        for j in (0..body).step_by(LANES) {
-            let g = load(&dyv[j..]);
-            let d = load(&xv[j..]) - load(&mean[j..]);
-            store(load(&sum_dy[j..]) + g, &mut sum_dy[j..]);
-            store(
-                g.mul_add(d, load(&sum_dy_centred[j..])),
-                &mut sum_dy_centred[j..],
-            );
-        }
-        for j in body..xv.len() {
-            sum_dy[j] += dyv[j];
-            sum_dy_centred[j] = dyv[j].mul_add(xv[j] - mean[j], sum_dy_centred[j]);
-        }
-    }
+    let at = |r: usize, j: usize| r * channels + cols.start + j;
+    let rows = x.len() / channels;
+    let simd = |r, j| {
+        let g = load(&dy[at(r, j)..]);
+        [g, g * (load(&x[at(r, j)..]) - load(&mean[j..]))]
+    };
+    let scalar = |r, j| {
+        let g = dy[at(r, j)];
+        [g, g * (x[at(r, j)] - mean[j])]
+    };
+    add_column_sums(rows, cols.len(), [sum_dy, sum_dy_centred], simd, scalar);
 }
 
 /// Per-channel coefficients of the input gradient `dx += k·(dy − m − (x − μ)·q)`, the
@@ -445,15 +505,13 @@ pub fn batchnorm_forward_train(
     assert_lengths(s, &[], &[save_mean, save_invstd]);
     let (rows, ch) = (s.rows, s.channels);
     let chunks = chunk_count(rows);
-    let parallel = s.len() >= PARALLEL_MIN_ELEMENTS;
+    let parallel = runs_in_parallel(s);
     let mut y_chunks = split_row_chunks(y, rows, ch);
     let mut partials: Partials = [[0.0; 2 * CHANNEL_BLOCK]; MAX_CHUNKS];
     for cols in channel_blocks(ch) {
         let w = cols.len();
         let sums = sum_over_chunks(&mut partials[..chunks], w, parallel, |k, acc| {
-            for row in chunk_rows(x, rows, ch, k).chunks_exact(ch) {
-                axpy(1.0, &row[cols.clone()], acc);
-            }
+            add_columns(chunk_rows(x, rows, ch, k), ch, &cols, acc);
         });
         for (c, sum) in cols.clone().zip(sums) {
             save_mean[c] = sum / rows as f32;
@@ -492,7 +550,7 @@ pub fn batchnorm_forward_eval(
     assert_lengths(s, &[x, y], &[gamma, beta, running_mean, running_var]);
     let (rows, ch) = (s.rows, s.channels);
     let chunks = chunk_count(rows);
-    let parallel = s.len() >= PARALLEL_MIN_ELEMENTS;
+    let parallel = runs_in_parallel(s);
     let mut y_chunks = split_row_chunks(y, rows, ch);
     for cols in channel_blocks(ch) {
         let mut scale = [0.0; CHANNEL_BLOCK];
@@ -528,7 +586,7 @@ pub fn batchnorm_backward(
     }
     let (rows, ch) = (s.rows, s.channels);
     let chunks = chunk_count(rows);
-    let parallel = s.len() >= PARALLEL_MIN_ELEMENTS;
+    let parallel = runs_in_parallel(s);
     let mut dx_chunks = dx.map(|dx| split_row_chunks(dx, rows, ch));
     let mut partials: Partials = [[0.0; 2 * CHANNEL_BLOCK]; MAX_CHUNKS];
     for cols in channel_blocks(ch) {
@@ -900,7 +958,7 @@ mod tests {
     fn fast_is_bit_identical_for_one_and_two_threads() {
         for (rows, channels) in [(32 * 221, 16), (130, 513)] {
             let case = Case::new(rows, channels, 5);
-            assert!(case.s.len() >= PARALLEL_MIN_ELEMENTS);
+            assert!(runs_in_parallel(&case.s));
             let in_pool = |threads: usize| {
                 let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
                 pool.expect("thread pool").install(|| run_all(&case, true))
