@@ -6,7 +6,9 @@
 //! Kernels know nothing of layers or files and allocate nothing in their hot loops: the caller
 //! passes output, gradient and scratch buffers. See `kernels/README.md` for the conventions.
 
+pub mod batchnorm;
 pub mod conv2d;
+pub mod dropout;
 pub mod gradcheck;
 pub mod parallel;
 pub mod pool;
