@@ -6,8 +6,11 @@
 //! Kernels know nothing of layers or files and allocate nothing in their hot loops: the caller
 //! passes output, gradient and scratch buffers. See `kernels/README.md` for the conventions.
 
+pub mod activation;
 pub mod batchnorm;
+pub mod concat;
 pub mod conv2d;
+pub mod dense;
 pub mod dropout;
 pub mod gradcheck;
 pub mod parallel;
