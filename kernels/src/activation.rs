@@ -59,6 +59,14 @@ pub fn relu_forward(x: &[f32], y: &mut [f32]) {
     });
 }
 
+/// Fast ReLU in place, for a layer that overwrites its input (same result as
+/// [`relu_forward`]).
+pub fn relu_forward_in_place(xy: &mut [f32]) {
+    par_in_place(xy, |xy| {
+        map_lanes_in_place(xy, |v| positive(v) & v, |v| if v > 0.0 { v } else { 0.0 })
+    });
+}
+
 /// Fast ReLU backward: `dx += dy·[x > 0]`.
 pub fn relu_backward(x: &[f32], dy: &[f32], dx: &mut [f32]) {
     assert_elementwise_backward("relu", x, dy, dx);
@@ -101,6 +109,19 @@ pub fn leaky_relu_forward(alpha: f32, x: &[f32], y: &mut [f32]) {
         map_lanes(
             x,
             y,
+            |v| select(positive(v), v, va * v),
+            |v| if v > 0.0 { v } else { alpha * v },
+        )
+    });
+}
+
+/// Fast leaky ReLU in place, for a layer that overwrites its input (same result as
+/// [`leaky_relu_forward`]).
+pub fn leaky_relu_forward_in_place(alpha: f32, xy: &mut [f32]) {
+    let va = splat(alpha);
+    par_in_place(xy, |xy| {
+        map_lanes_in_place(
+            xy,
             |v| select(positive(v), v, va * v),
             |v| if v > 0.0 { v } else { alpha * v },
         )
@@ -176,8 +197,8 @@ pub fn prelu_forward(channels: usize, x: &[f32], alpha: &[f32], y: &mut [f32]) {
 
 /// Fast PReLU backward. Rows are split into fixed chunks (depending on the shape only); each
 /// chunk sums its rows' `dα` into its own partial, and the partials are added to `dalpha` in
-/// chunk order, so the result is the same for any number of threads. The partials take one
-/// small allocation of `chunks × channels` floats (at most 16 × channels).
+/// chunk order, so the result is the same for any number of threads. The partials live in
+/// `scratch` (at least [`prelu_backward_scratch_len`] floats).
 pub fn prelu_backward(
     channels: usize,
     x: &[f32],
@@ -185,11 +206,13 @@ pub fn prelu_backward(
     dy: &[f32],
     dx: Option<&mut [f32]>,
     dalpha: &mut [f32],
+    scratch: &mut [f32],
 ) {
     assert_prelu_backward(channels, x, alpha, dy, dx.as_deref(), dalpha);
     let rows = x.len() / channels;
     let chunk = row_chunk_len(rows, channels);
-    let mut partials = vec![0.0; x.len().div_ceil(chunk) * channels];
+    let partials = &mut scratch[..x.len().div_ceil(chunk) * channels];
+    partials.fill(0.0);
     let inputs = partials
         .par_chunks_mut(channels)
         .zip(x.par_chunks(chunk))
@@ -202,7 +225,16 @@ pub fn prelu_backward(
             }),
         None => inputs.for_each(|((da, x), dy)| prelu_backward_rows(x, alpha, dy, None, da)),
     }
-    crate::parallel::reduce_partials_into(&partials, dalpha);
+    crate::parallel::reduce_partials_into(partials, dalpha);
+}
+
+/// Scratch floats [`prelu_backward`] needs for `rows × channels` inputs: one `dα` partial per
+/// row chunk.
+pub fn prelu_backward_scratch_len(rows: usize, channels: usize) -> usize {
+    if rows == 0 {
+        return 0;
+    }
+    (rows * channels).div_ceil(row_chunk_len(rows, channels)) * channels
 }
 
 /// One PReLU row: `y[c] = x[c] > 0 ? x[c] : α[c]·x[c]`.
@@ -483,6 +515,19 @@ fn map_lanes(x: &[f32], y: &mut [f32], f: impl Fn(F32s) -> F32s, f_tail: impl Fn
     }
 }
 
+/// `xy = f(xy)` lane by lane, with `f_tail` (the same function on scalars) for the tail.
+#[inline(always)]
+fn map_lanes_in_place(xy: &mut [f32], f: impl Fn(F32s) -> F32s, f_tail: impl Fn(f32) -> f32) {
+    let body = body_len(xy.len());
+    for i in (0..body).step_by(LANES) {
+        let v = f(load(&xy[i..]));
+        store(v, &mut xy[i..]);
+    }
+    for v in &mut xy[body..] {
+        *v = f_tail(*v);
+    }
+}
+
 /// `dx += f(a, dy)` lane by lane, with `f_tail` (the same function on scalars) for the tail.
 #[inline(always)]
 fn accumulate_lanes(
@@ -549,6 +594,15 @@ fn par_zip3(
 /// Element-wise forward over fixed chunks.
 fn par_elementwise(x: &[f32], y: &mut [f32], f: impl Fn(&[f32], &mut [f32]) + Sync) {
     par_zip(ELEMENT_CHUNK, x, y, f);
+}
+
+/// Element-wise in-place map over fixed chunks.
+fn par_in_place(xy: &mut [f32], f: impl Fn(&mut [f32]) + Sync + Send) {
+    if xy.len() <= ELEMENT_CHUNK {
+        f(xy);
+    } else {
+        xy.par_chunks_mut(ELEMENT_CHUNK).for_each(f);
+    }
 }
 
 /// Element-wise backward over fixed chunks.
@@ -787,13 +841,29 @@ mod tests {
         let mut da_ref = random_vec(seed + 4, channels, 1.0);
         let (mut dx, mut da) = (dx_ref.clone(), da_ref.clone());
         prelu_backward_ref(channels, &x, &alpha, &dy, Some(&mut dx_ref), &mut da_ref);
-        prelu_backward(channels, &x, &alpha, &dy, Some(&mut dx), &mut da);
+        prelu_backward(
+            channels,
+            &x,
+            &alpha,
+            &dy,
+            Some(&mut dx),
+            &mut da,
+            &mut vec![0.0; prelu_backward_scratch_len(x.len() / channels, channels)],
+        );
         assert_bits_equal(&format!("{what} dx"), &dx, &dx_ref);
         let atol = 1e-6 * (rows as f32).sqrt().max(1.0) * 4.0;
         assert_close(&format!("{what} dalpha"), &da, &da_ref, 1e-5, atol);
         // Without dx, dalpha is unchanged.
         let mut da_alone = random_vec(seed + 4, channels, 1.0);
-        prelu_backward(channels, &x, &alpha, &dy, None, &mut da_alone);
+        prelu_backward(
+            channels,
+            &x,
+            &alpha,
+            &dy,
+            None,
+            &mut da_alone,
+            &mut vec![0.0; prelu_backward_scratch_len(x.len() / channels, channels)],
+        );
         assert_bits_equal(&format!("{what} dalpha without dx"), &da_alone, &da);
     }
 
@@ -818,7 +888,15 @@ mod tests {
         let r = random_vec(23, rows * channels, 1.0);
         let mut dx = vec![0.0; x.len()];
         let mut da = vec![0.0; channels];
-        prelu_backward(channels, &x, &alpha, &r, Some(&mut dx), &mut da);
+        prelu_backward(
+            channels,
+            &x,
+            &alpha,
+            &r,
+            Some(&mut dx),
+            &mut da,
+            &mut vec![0.0; prelu_backward_scratch_len(x.len() / channels, channels)],
+        );
         let mut y = vec![0.0; x.len()];
         let (x0, alpha0) = (x.clone(), alpha.clone());
         let cfg = GradCheck::default();
@@ -860,7 +938,15 @@ mod tests {
                 let mut dx = vec![0.0; x.len()];
                 let mut da = vec![0.0; channels];
                 prelu_forward(channels, &x, &alpha, &mut y);
-                prelu_backward(channels, &x, &alpha, &dy, Some(&mut dx), &mut da);
+                prelu_backward(
+                    channels,
+                    &x,
+                    &alpha,
+                    &dy,
+                    Some(&mut dx),
+                    &mut da,
+                    &mut vec![0.0; prelu_backward_scratch_len(x.len() / channels, channels)],
+                );
                 [y, dx, da]
             })
         };
@@ -984,5 +1070,20 @@ mod tests {
         softmax_rows(20, &x, &mut p);
         assert!(p.iter().all(|&v| v == 0.0 || v.is_normal()), "{p:?}");
         assert_eq!(p[3], 1.0);
+    }
+
+    #[test]
+    fn in_place_activations_equal_the_out_of_place_ones() {
+        for n in [0, 1, 7, 17, 33, 2 * ELEMENT_CHUNK + 5] {
+            let x = crate::gradcheck::random_vec(n as u64, n, 2.0);
+            let (mut y, mut xy) = (vec![0.0; n], x.clone());
+            relu_forward(&x, &mut y);
+            relu_forward_in_place(&mut xy);
+            assert_eq!(y, xy, "relu n={n}");
+            xy.copy_from_slice(&x);
+            leaky_relu_forward(0.01, &x, &mut y);
+            leaky_relu_forward_in_place(0.01, &mut xy);
+            assert_eq!(y, xy, "leaky relu n={n}");
+        }
     }
 }
