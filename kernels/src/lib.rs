@@ -7,6 +7,7 @@
 //! passes output, gradient and scratch buffers. See `kernels/README.md` for the conventions.
 
 pub mod gradcheck;
+pub mod loss;
 pub mod parallel;
 pub mod shape;
 pub mod simd;
