@@ -8,6 +8,7 @@
 
 pub mod gradcheck;
 pub mod loss;
+pub mod optim;
 pub mod parallel;
 pub mod shape;
 pub mod simd;
