@@ -13,6 +13,8 @@ pub mod conv2d;
 pub mod dense;
 pub mod dropout;
 pub mod gradcheck;
+pub mod loss;
+pub mod optim;
 pub mod parallel;
 pub mod pool;
 pub mod shape;
