@@ -6,6 +6,7 @@
 //! Kernels know nothing of layers or files and allocate nothing in their hot loops: the caller
 //! passes output, gradient and scratch buffers. See `kernels/README.md` for the conventions.
 
+pub mod conv1d;
 pub mod gradcheck;
 pub mod parallel;
 pub mod shape;
