@@ -15,7 +15,7 @@
 //! ∂L/∂x[n, i, ci]  = Σ_{k, co} dy[n, l, co] · w[k, ci, co]  over l with l·stride + k·dilation − pad_left = i
 //! ```
 //!
-//! [`reference`] holds the textbook loops, [`fast`] the SIMD and threaded path.
+//! `reference.rs` holds the textbook loops, `fast.rs` the SIMD and threaded path.
 
 mod fast;
 mod reference;
