@@ -9,6 +9,7 @@
 pub mod activation;
 pub mod batchnorm;
 pub mod concat;
+pub mod conv1d;
 pub mod conv2d;
 pub mod dense;
 pub mod dropout;
