@@ -1,1 +1,21 @@
+//! # zcnn
+//!
+//! A CNN engine written by hand, without autograd, for estimating galaxy redshifts. The
+//! numerical kernels live in the `zcnn-kernels` crate; this crate builds layers, models,
+//! initialisers, optimisers and the training loop on top of them (see the README for the
+//! architecture).
 
+pub mod dims;
+mod error;
+pub mod init;
+pub mod layers;
+pub mod loss;
+pub mod model;
+pub mod optim;
+pub mod presets;
+pub mod sequential;
+pub mod train;
+
+pub use dims::Dims;
+pub use error::{Error, Result};
+pub use zcnn_kernels as kernels;

@@ -1,0 +1,212 @@
+//! Batch normalisation over the channels of any input (dense, sequence or image).
+
+use super::{Ctx, Layer, Mode, Pass, TensorInfo};
+use crate::dims::Dims;
+use crate::Result;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use zcnn_kernels::batchnorm::{
+    batchnorm_backward, batchnorm_forward_eval, batchnorm_forward_train, BatchNormParams,
+    BatchNormShape,
+};
+
+/// Ioffe & Szegedy 2015. With channels last, every input is a matrix `[batch · positions,
+/// channels]`. Parameters: `weight` (γ, starts at 1) then `bias` (β, starts at 0). State: the
+/// running mean and (unbiased) variance, updated with PyTorch's momentum convention.
+pub struct BatchNorm {
+    dims: Dims,
+    params: BatchNormParams,
+    running_mean: Vec<f32>,
+    running_var: Vec<f32>,
+    num_batches_tracked: u64,
+    save_mean: Vec<f32>,
+    save_invstd: Vec<f32>,
+}
+
+impl BatchNorm {
+    /// Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1).
+    pub fn new(input: Dims) -> Result<Self> {
+        Self::with_params(input, BatchNormParams::default())
+    }
+
+    /// Batch norm with a chosen epsilon and momentum.
+    pub fn with_params(input: Dims, params: BatchNormParams) -> Result<Self> {
+        let ch = input.channels();
+        crate::ensure!(ch > 0, "batchnorm: input {input} has no channels");
+        crate::ensure!(
+            params.eps > 0.0 && (0.0..=1.0).contains(&params.momentum),
+            "batchnorm: eps must be > 0 and momentum in [0, 1], got eps {} momentum {}",
+            params.eps,
+            params.momentum
+        );
+        Ok(BatchNorm {
+            dims: input,
+            params,
+            running_mean: vec![0.0; ch],
+            running_var: vec![1.0; ch],
+            num_batches_tracked: 0,
+            save_mean: vec![0.0; ch],
+            save_invstd: vec![0.0; ch],
+        })
+    }
+
+    fn shape(&self, batch: usize) -> BatchNormShape {
+        BatchNormShape {
+            rows: batch * self.dims.positions(),
+            channels: self.dims.channels(),
+        }
+    }
+
+    /// Number of training-mode forward passes seen (PyTorch's `num_batches_tracked`).
+    pub fn num_batches_tracked(&self) -> u64 {
+        self.num_batches_tracked
+    }
+
+    /// Sets the counter (when loading a checkpoint).
+    pub fn set_num_batches_tracked(&mut self, n: u64) {
+        self.num_batches_tracked = n;
+    }
+}
+
+impl Layer for BatchNorm {
+    fn kind(&self) -> &'static str {
+        "batchnorm"
+    }
+
+    fn out_dims(&self) -> Dims {
+        self.dims
+    }
+
+    fn param_len(&self) -> usize {
+        2 * self.dims.channels()
+    }
+
+    fn tensors(&self) -> Vec<TensorInfo> {
+        let ch = vec![self.dims.channels()];
+        vec![
+            TensorInfo {
+                name: "weight",
+                torch_shape: ch.clone(),
+                trainable: true,
+            },
+            TensorInfo {
+                name: "bias",
+                torch_shape: ch.clone(),
+                trainable: true,
+            },
+            TensorInfo {
+                name: "running_mean",
+                torch_shape: ch.clone(),
+                trainable: false,
+            },
+            TensorInfo {
+                name: "running_var",
+                torch_shape: ch,
+                trainable: false,
+            },
+            TensorInfo {
+                name: "num_batches_tracked",
+                torch_shape: vec![],
+                trainable: false,
+            },
+        ]
+    }
+
+    fn init_params(&mut self, params: &mut [f32], _rng: &mut Xoshiro256PlusPlus) {
+        let (gamma, beta) = params.split_at_mut(self.dims.channels());
+        gamma.fill(1.0);
+        beta.fill(0.0);
+    }
+
+    fn forward(
+        &mut self,
+        ctx: &mut Ctx,
+        params: &[f32],
+        x: &[f32],
+        y: &mut [f32],
+        _scratch: &mut [f32],
+    ) {
+        let (gamma, beta) = params.split_at(self.dims.channels());
+        let shape = self.shape(ctx.pass.batch);
+        match ctx.pass.mode {
+            Mode::Train => {
+                batchnorm_forward_train(
+                    &shape,
+                    &self.params,
+                    x,
+                    gamma,
+                    beta,
+                    y,
+                    &mut self.running_mean,
+                    &mut self.running_var,
+                    &mut self.save_mean,
+                    &mut self.save_invstd,
+                );
+                self.num_batches_tracked += 1;
+            }
+            Mode::Eval => batchnorm_forward_eval(
+                &shape,
+                &self.params,
+                x,
+                gamma,
+                beta,
+                &self.running_mean,
+                &self.running_var,
+                y,
+            ),
+        }
+    }
+
+    fn backward(
+        &mut self,
+        pass: Pass,
+        params: &[f32],
+        x: &[f32],
+        _y: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        grads: &mut [f32],
+        _scratch: &mut [f32],
+    ) {
+        let ch = self.dims.channels();
+        let gamma = &params[..ch];
+        let (dgamma, dbeta) = grads.split_at_mut(ch);
+        match pass.mode {
+            Mode::Train => batchnorm_backward(
+                &self.shape(pass.batch),
+                x,
+                gamma,
+                &self.save_mean,
+                &self.save_invstd,
+                dy,
+                dx,
+                dgamma,
+                dbeta,
+            ),
+            // A frozen batch norm is the fixed affine map y = γ(x − μ_run)/√(σ²_run + eps) + β.
+            Mode::Eval => {
+                if let Some(dx) = dx {
+                    for (dx_row, dy_row) in dx.chunks_exact_mut(ch).zip(dy.chunks_exact(ch)) {
+                        for c in 0..ch {
+                            dx_row[c] += dy_row[c] * gamma[c]
+                                / (self.running_var[c] + self.params.eps).sqrt();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn state(&self) -> Vec<(&'static str, &[f32])> {
+        vec![
+            ("running_mean", &self.running_mean),
+            ("running_var", &self.running_var),
+        ]
+    }
+
+    fn state_mut(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {
+        vec![
+            ("running_mean", &mut self.running_mean),
+            ("running_var", &mut self.running_var),
+        ]
+    }
+}

@@ -1,0 +1,169 @@
+//! Inception block: parallel branches over the same input, concatenated over channels.
+
+use super::{Ctx, Layer, Pass, TensorInfo};
+use crate::dims::Dims;
+use crate::sequential::Sequential;
+use crate::Result;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::ops::Range;
+use zcnn_kernels::concat::{concat_channels, split_channels_backward};
+
+/// Szegedy et al. 2015: every branch sees the block's input; their outputs (same spatial size)
+/// are concatenated over channels in branch order. The backward splits `dy` by channel ranges
+/// and every branch accumulates its input gradient into the same `dx`.
+pub struct Inception {
+    branches: Vec<Sequential>,
+    /// Parameter range of each branch inside the block's slice.
+    param_ranges: Vec<Range<usize>>,
+    /// Gradient of each branch's output, split out of `dy`.
+    branch_grads: Vec<Vec<f32>>,
+}
+
+impl Inception {
+    /// A block of the given branches, all built on `input` (see [`Sequential::new`]).
+    pub fn new(input: Dims, branches: Vec<Sequential>) -> Result<Self> {
+        crate::ensure!(!branches.is_empty(), "inception: needs at least one branch");
+        let first = branches[0].out_dims();
+        for (i, b) in branches.iter().enumerate() {
+            crate::ensure!(
+                b.in_dims() == input,
+                "inception: branch {i} takes {}, the block gets {input}",
+                b.in_dims()
+            );
+            let d = b.out_dims();
+            crate::ensure!(
+                d.positions() == first.positions() && std::mem::discriminant(&d) == std::mem::discriminant(&first),
+                "inception: branch {i} outputs {d}, branch 0 outputs {first}: spatial sizes must agree"
+            );
+        }
+        let mut start = 0;
+        let param_ranges = branches
+            .iter()
+            .map(|b| {
+                start += b.param_len();
+                start - b.param_len()..start
+            })
+            .collect();
+        let branch_grads = vec![Vec::new(); branches.len()];
+        Ok(Inception {
+            branches,
+            param_ranges,
+            branch_grads,
+        })
+    }
+
+    /// The branches, in concatenation order.
+    pub fn branches(&self) -> &[Sequential] {
+        &self.branches
+    }
+
+    fn total_channels(&self) -> usize {
+        self.branches.iter().map(|b| b.out_dims().channels()).sum()
+    }
+
+    /// Rows of the `[rows, channels]` view of one sample's output.
+    fn rows_per_sample(&self) -> usize {
+        self.branches[0].out_dims().positions()
+    }
+}
+
+impl Layer for Inception {
+    fn kind(&self) -> &'static str {
+        "inception"
+    }
+
+    fn out_dims(&self) -> Dims {
+        let d = self.branches[0].out_dims();
+        match d {
+            Dims::Seq { len, .. } => Dims::Seq {
+                len,
+                ch: self.total_channels(),
+            },
+            Dims::Image { h, w, .. } => Dims::Image {
+                h,
+                w,
+                ch: self.total_channels(),
+            },
+            Dims::Flat(_) => Dims::Flat(self.total_channels()),
+        }
+    }
+
+    fn param_len(&self) -> usize {
+        self.branches.iter().map(Sequential::param_len).sum()
+    }
+
+    fn tensors(&self) -> Vec<TensorInfo> {
+        self.branches
+            .iter()
+            .flat_map(|b| b.layers().iter().flat_map(|l| l.tensors()))
+            .collect()
+    }
+
+    fn init_params(&mut self, params: &mut [f32], rng: &mut Xoshiro256PlusPlus) {
+        for (branch, range) in self.branches.iter_mut().zip(&self.param_ranges) {
+            branch.init_params(&mut params[range.clone()], rng);
+        }
+    }
+
+    fn prepare(&mut self, batch: usize) {
+        for (branch, grad) in self.branches.iter_mut().zip(&mut self.branch_grads) {
+            branch.prepare(batch);
+            grad.resize(batch * branch.out_dims().size(), 0.0);
+        }
+    }
+
+    fn forward(
+        &mut self,
+        ctx: &mut Ctx,
+        params: &[f32],
+        x: &[f32],
+        y: &mut [f32],
+        _scratch: &mut [f32],
+    ) {
+        let (batch, total) = (ctx.pass.batch, self.total_channels());
+        let rows = batch * self.rows_per_sample();
+        let mut offset = 0;
+        for (branch, range) in self.branches.iter_mut().zip(&self.param_ranges) {
+            branch.forward(ctx, &params[range.clone()], x);
+            let ch = branch.out_dims().channels();
+            concat_channels(rows, branch.output(batch), ch, y, total, offset);
+            offset += ch;
+        }
+    }
+
+    fn backward(
+        &mut self,
+        pass: Pass,
+        params: &[f32],
+        x: &[f32],
+        _y: &[f32],
+        dy: &[f32],
+        mut dx: Option<&mut [f32]>,
+        grads: &mut [f32],
+        _scratch: &mut [f32],
+    ) {
+        let (batch, total) = (pass.batch, self.total_channels());
+        let rows = batch * self.rows_per_sample();
+        let mut offset = 0;
+        for ((branch, grad), range) in self
+            .branches
+            .iter_mut()
+            .zip(&mut self.branch_grads)
+            .zip(&self.param_ranges)
+        {
+            let ch = branch.out_dims().channels();
+            let g = &mut grad[..rows * ch];
+            g.fill(0.0);
+            split_channels_backward(rows, dy, total, offset, g, ch);
+            branch.backward(
+                pass,
+                &params[range.clone()],
+                &mut grads[range.clone()],
+                x,
+                g,
+                dx.as_deref_mut(),
+            );
+            offset += ch;
+        }
+    }
+}
