@@ -57,10 +57,10 @@ impl LineSpread {
 pub enum FluxScale {
     /// Keep the library's units (built-in templates: mean rest f_λ of 1 over 4000–9000 Å).
     None,
-    /// Scale so the integrated Hα flux [erg s⁻¹ cm⁻²] is log-uniform in (min, max). Needs a
+    /// Scale so the integrated Hα flux \[erg s⁻¹ cm⁻²\] is log-uniform in (min, max). Needs a
     /// library with emission lines.
     HalphaFlux { flux: (f64, f64) },
-    /// Scale so the mean f_λ over the grid [erg s⁻¹ cm⁻² Å⁻¹] is log-uniform in (min, max)
+    /// Scale so the mean f_λ over the grid \[erg s⁻¹ cm⁻² Å⁻¹\] is log-uniform in (min, max)
     /// (for line-free libraries; H_AB = 21 at 1.6 µm is f_λ ≈ 1.7 × 10⁻¹⁸).
     MeanFlambda { flux: (f64, f64) },
 }

@@ -1,6 +1,6 @@
 //! The observed wavelength grid: uniform pixels.
 
-/// `pixels` uniform pixels whose **centres** run from `lambda_min` to `lambda_max` [Å]
+/// `pixels` uniform pixels whose **centres** run from `lambda_min` to `lambda_max` \[Å\]
 /// inclusive, like `np.linspace(lambda_min, lambda_max, pixels)`; pixel edges lie half a step
 /// either side of the centres.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,12 +21,12 @@ impl ObservedGrid {
         }
     }
 
-    /// Pixel width [Å]: (λ_max − λ_min) / (pixels − 1).
+    /// Pixel width \[Å\]: (λ_max − λ_min) / (pixels − 1).
     pub fn step(&self) -> f64 {
         (self.lambda_max - self.lambda_min) / (self.pixels - 1) as f64
     }
 
-    /// The `pixels` centres [Å].
+    /// The `pixels` centres \[Å\].
     pub fn centers(&self) -> Vec<f64> {
         let step = self.step();
         (0..self.pixels)
@@ -34,7 +34,7 @@ impl ObservedGrid {
             .collect()
     }
 
-    /// The `pixels + 1` edges [Å].
+    /// The `pixels + 1` edges \[Å\].
     pub fn edges(&self) -> Vec<f64> {
         let step = self.step();
         let first = self.lambda_min - 0.5 * step;

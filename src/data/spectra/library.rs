@@ -23,7 +23,7 @@ use super::lines::{
 };
 use super::templates::{builtin_templates, templates_from_sed_dir, Template, LATTICE_STEP};
 
-/// Rest range [Å] whose median continuum is the "local continuum" of Hα for its equivalent
+/// Rest range \[Å\] whose median continuum is the "local continuum" of Hα for its equivalent
 /// width (a median, so lines already present in a user template barely move it).
 pub const HALPHA_CONTINUUM_WINDOW: (f64, f64) = (6450.0, 6700.0);
 
@@ -89,9 +89,9 @@ pub struct GalaxyLines {
     /// Attenuated rest-frame fluxes ∫ f_λ dλ of the lines of [`super::lines::LINE_NAMES`], in
     /// the templates' units × Å.
     pub flux: [f64; N_LINES],
-    /// Rest-frame equivalent width of Hα [Å] against [`HALPHA_CONTINUUM_WINDOW`].
+    /// Rest-frame equivalent width of Hα \[Å\] against [`HALPHA_CONTINUUM_WINDOW`].
     pub halpha_ew: f64,
-    /// Gas velocity dispersion [km/s].
+    /// Gas velocity dispersion \[km/s\].
     pub sigma_kms: f64,
 }
 
@@ -118,7 +118,7 @@ impl SedLibrary {
         Self::from_templates(builtin_templates(), &LibraryConfig::builtin(n, lines), seed)
     }
 
-    /// Galaxies from the `.sed` files of `dir` (see [`super::sed_file`]) instead of the shipped
+    /// Galaxies from the `.sed` files of `dir` (format: [`super::parse_sed`]) instead of the shipped
     /// templates; `config` says how (e.g. [`LibraryConfig::user_seds`]).
     pub fn from_sed_dir(dir: &Path, config: &LibraryConfig, seed: u64) -> Result<Self, String> {
         Self::from_templates(templates_from_sed_dir(dir)?, config, seed)
@@ -205,7 +205,7 @@ impl SedLibrary {
         sed
     }
 
-    /// Rest range [Å] where every template of `galaxy` interpolates (the intersection of their
+    /// Rest range \[Å\] where every template of `galaxy` interpolates (the intersection of their
     /// coverages), and the name of the template that limits each end.
     pub fn coverage(&self, galaxy: &Galaxy) -> ((f64, &str), (f64, &str)) {
         let mut low = (f64::NEG_INFINITY, "");

@@ -9,14 +9,14 @@ use super::draw::{check_range, log_uniform, uniform};
 use super::dust;
 
 /// The shipped line list (fastspecfit 3.6.1, BSD-3; see `data/licenses/fastspecfit.txt`):
-/// CSV with a header, first column the name, second the rest vacuum wavelength [Å].
+/// CSV with a header, first column the name, second the rest vacuum wavelength \[Å\].
 const LINE_LIST_CSV: &str = include_str!("../../../data/lines/emission_lines_vacuum.csv");
 
 /// Number of lines the simulator adds.
 pub const N_LINES: usize = 15;
 
 /// Names (as in the line list) of the lines the simulator adds, in the order used by every
-/// `[_; N_LINES]` array of this module.
+/// `\[_; N_LINES\]` array of this module.
 pub const LINE_NAMES: [&str; N_LINES] = [
     "halpha",
     "hbeta",
@@ -62,10 +62,10 @@ const HDELTA_OVER_HBETA: f64 = 0.26;
 const SII_6718_OVER_6732: f64 = 1.4;
 const SIII_9533_OVER_9071: f64 = 2.5;
 
-/// Speed of light [km/s], to turn a velocity dispersion into a line width.
+/// Speed of light \[km/s\], to turn a velocity dispersion into a line width.
 pub const SPEED_OF_LIGHT_KMS: f64 = 299_792.458;
 
-/// Every (name, rest vacuum wavelength [Å]) of the shipped line list, in file order.
+/// Every (name, rest vacuum wavelength \[Å\]) of the shipped line list, in file order.
 pub fn line_catalogue() -> &'static [(&'static str, f64)] {
     static CATALOGUE: OnceLock<Vec<(&'static str, f64)>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
@@ -86,7 +86,7 @@ pub fn line_catalogue() -> &'static [(&'static str, f64)] {
     })
 }
 
-/// Rest vacuum wavelengths [Å] of the lines of [`LINE_NAMES`], looked up in the line list.
+/// Rest vacuum wavelengths \[Å\] of the lines of [`LINE_NAMES`], looked up in the line list.
 pub fn line_wavelengths() -> &'static [f64; N_LINES] {
     static WAVELENGTHS: OnceLock<[f64; N_LINES]> = OnceLock::new();
     WAVELENGTHS.get_or_init(|| {
@@ -104,30 +104,30 @@ pub fn line_wavelengths() -> &'static [f64; N_LINES] {
 /// said otherwise. Ratios are intrinsic (before dust) unless said otherwise.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LineConfig {
-    /// Rest-frame equivalent width of Hα [Å], after dust, relative to the local continuum;
+    /// Rest-frame equivalent width of Hα \[Å\], after dust, relative to the local continuum;
     /// log-uniform.
     pub halpha_ew: (f64, f64),
-    /// [NII]6585 / Hα ([NII]6550 = [NII]6585 / 3.0).
+    /// \[NII\]6585 / Hα (\[NII\]6550 = \[NII\]6585 / 3.0).
     pub nii_over_halpha: (f64, f64),
-    /// [OIII]5008 / Hβ, log-uniform ([OIII]4960 = [OIII]5008 / 2.98).
+    /// \[OIII\]5008 / Hβ, log-uniform (\[OIII\]4960 = \[OIII\]5008 / 2.98).
     pub oiii_over_hbeta: (f64, f64),
-    /// ([SII]6718 + [SII]6732) / Hα, split 1.4 : 1.
+    /// (\[SII\]6718 + \[SII\]6732) / Hα, split 1.4 : 1.
     pub sii_over_halpha: (f64, f64),
-    /// [SIII]9533 / Hα ([SIII]9071 = [SIII]9533 / 2.5).
+    /// \[SIII\]9533 / Hα (\[SIII\]9071 = \[SIII\]9533 / 2.5).
     pub siii_over_halpha: (f64, f64),
-    /// ([OII]3727 + [OII]3729) / Hα.
+    /// (\[OII\]3727 + \[OII\]3729) / Hα.
     pub oii_over_halpha: (f64, f64),
-    /// [OII]3729 / [OII]3727 (density-sensitive: 0.35 at high density, 1.5 at low density).
+    /// \[OII\]3729 / \[OII\]3727 (density-sensitive: 0.35 at high density, 1.5 at low density).
     pub oii_doublet_ratio: (f64, f64),
     /// HeI 5876 / Hβ.
     pub hei_over_hbeta: (f64, f64),
-    /// Gas velocity dispersion σ_v [km/s]; a line of rest wavelength λ has σ = λ σ_v / c.
+    /// Gas velocity dispersion σ_v \[km/s\]; a line of rest wavelength λ has σ = λ σ_v / c.
     pub velocity_dispersion_kms: (f64, f64),
 }
 
 impl Default for LineConfig {
     /// Typical z ~ 1–2 star-forming galaxies (see `shared/research/data_and_instrument.md`
-    /// §2.4): EW(Hα) 20–300 Å, [NII]/Hα 0.1–0.4, [OIII]/Hβ 1–5, [SII]/Hα 0.2–0.4.
+    /// §2.4): EW(Hα) 20–300 Å, \[NII\]/Hα 0.1–0.4, \[OIII\]/Hβ 1–5, \[SII\]/Hα 0.2–0.4.
     fn default() -> Self {
         LineConfig {
             halpha_ew: (20.0, 300.0),
@@ -144,8 +144,8 @@ impl Default for LineConfig {
 }
 
 impl LineConfig {
-    /// Checks every range is finite, non-negative and ordered (min ≤ max), and the log-uniform
-    /// ones positive.
+    /// Checks every range is finite, non-negative and ordered (min ≤ max); the log-uniform ones
+    /// and the velocity dispersion (a line needs a width) must be positive.
     pub fn validate(&self) -> Result<(), String> {
         let ranges = [
             ("halpha_ew", self.halpha_ew, true),
@@ -196,7 +196,7 @@ pub fn draw_intrinsic_ratios<R: Rng>(config: &LineConfig, rng: &mut R) -> [f64; 
 /// Observed (dust-attenuated) rest-frame line fluxes, given the attenuated Hα flux, the
 /// intrinsic ratios and the stellar colour excess. Lines are attenuated with the gas colour
 /// excess E(B−V)_gas = E(B−V)_star / 0.44 (Calzetti et al. 2000, eq. 3):
-/// F_i = r_i · F_Hα · 10^(−0.4 [k(λ_i) − k(Hα)] E(B−V)_gas).
+/// F_i = r_i · F_Hα · 10^(−0.4 \[k(λ_i) − k(Hα)\] E(B−V)_gas).
 pub fn attenuated_line_fluxes(
     halpha_flux: f64,
     intrinsic_ratios: &[f64; N_LINES],

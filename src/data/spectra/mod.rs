@@ -45,7 +45,7 @@ pub use normalise::Normalisation;
 pub use rebin::rebin_flux_conserving;
 pub use sed_file::{parse_sed, read_sed_file, SedPoints};
 pub use simulate::{simulate, SpectraSet, SpectrumProperties};
-pub use templates::{Template, TemplateFamily};
+pub use templates::{Template, TemplateFamily, LATTICE_STEP, REST_RANGE};
 
 #[cfg(test)]
 mod tests;

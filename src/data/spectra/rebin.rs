@@ -1,7 +1,7 @@
 //! Flux-conserving rebinning of a sampled spectrum onto pixels.
 //!
 //! The source is the piecewise-linear function through the knots (λ_k, f_k), zero outside
-//! [λ_0, λ_last]. A destination pixel [e_lo, e_hi) receives the mean of that function over the
+//! \[λ_0, λ_last\]. A destination pixel [e_lo, e_hi) receives the mean of that function over the
 //! pixel, (1/(e_hi − e_lo)) ∫_{e_lo}^{e_hi} f(λ) dλ — not the value at its centre — so the total
 //! ∫ f dλ is preserved whenever the destination pixels cover the source (Carnall 2017,
 //! "SpectRes", arXiv:1705.05165, does the same for step-function sources).
@@ -49,7 +49,7 @@ fn cumulative_integral(lambda: &[f64], flux: &[f64]) -> Vec<f64> {
     cumulative
 }
 
-/// ∫_{λ_0}^{x} f dλ. Within the segment [λ_k, λ_k+1], with t = x − λ_k and h = λ_k+1 − λ_k:
+/// ∫_{λ_0}^{x} f dλ. Within the segment \[λ_k, λ_k+1\], with t = x − λ_k and h = λ_k+1 − λ_k:
 /// C_k + f_k t + (f_k+1 − f_k) t² / (2h). `cursor` (the segment of the previous, smaller `x`)
 /// only moves forward, so a sweep over increasing edges costs O(knots + edges).
 fn integral_up_to(

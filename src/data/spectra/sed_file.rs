@@ -1,5 +1,5 @@
 //! Reader of ASCII `.sed` files: a rest-frame spectral energy distribution as two
-//! whitespace-separated columns, wavelength λ [Å] and f_λ (any units). Lines whose first
+//! whitespace-separated columns, wavelength λ \[Å\] and f_λ (any units). Lines whose first
 //! non-blank character is `#` are comments; blank lines are skipped. Wavelengths must be finite,
 //! non-negative and strictly increasing; fluxes finite. A row that exactly repeats the previous
 //! one (same λ, same f_λ) is skipped: LePhare's COSMOS templates repeat their 10 000 Å row.
@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// A tabulated SED: `lambda` [Å] strictly increasing, `flux` the f_λ at each wavelength.
+/// A tabulated SED: `lambda` \[Å\] strictly increasing, `flux` the f_λ at each wavelength.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SedPoints {
     pub lambda: Vec<f64>,

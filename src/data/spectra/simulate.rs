@@ -10,7 +10,7 @@
 //! 2. Lines: a line of rest flux F at λ_i lands at μ = λ_i (1+z) with the same integrated flux
 //!    (the 1/(1+z) of f_λ cancels the (1+z) stretch of dλ), intrinsic width σ_v μ / c, and after
 //!    the LSF width s = √((σ_v μ / c)² + σ²); pixel [e_lo, e_hi) receives
-//!    F [Φ((e_hi − μ)/s) − Φ((e_lo − μ)/s)] / (e_hi − e_lo), exactly.
+//!    F \[Φ((e_hi − μ)/s) − Φ((e_lo − μ)/s)\] / (e_hi − e_lo), exactly.
 //! 3. Flux scale, then noise, then normalisation (see [`SimConfig`]).
 
 use rand::Rng;
@@ -43,11 +43,11 @@ pub struct SpectrumProperties {
     pub ebv: f32,
     /// Integrated Hα flux (0 without lines).
     pub halpha_flux: f32,
-    /// Rest-frame Hα equivalent width [Å] (0 without lines).
+    /// Rest-frame Hα equivalent width \[Å\] (0 without lines).
     pub halpha_ew: f32,
     /// Integrated flux of each line of [`super::LINE_NAMES`] (zeros without lines).
     pub line_fluxes: [f32; N_LINES],
-    /// σ of the Gaussian LSF [observed Å].
+    /// σ of the Gaussian LSF \[observed Å\].
     pub lsf_sigma: f32,
     /// Factor from the library's units (× 1/(1+z)) to output units.
     pub flux_scale: f32,
@@ -60,7 +60,7 @@ pub struct SpectrumProperties {
 /// A simulated data set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpectraSet {
-    /// Pixel centres [Å].
+    /// Pixel centres \[Å\].
     pub wavelengths: Vec<f32>,
     /// n × pixels, row-major.
     pub flux: Vec<f32>,
@@ -224,7 +224,7 @@ fn render_noiseless(
     }
 }
 
-/// Adds a Gaussian line of integrated flux `flux`, centre `centre` and width `width` [Å],
+/// Adds a Gaussian line of integrated flux `flux`, centre `centre` and width `width` \[Å\],
 /// integrated exactly over each pixel of the uniform grid `edges`.
 pub fn add_gaussian_line(flux: f64, centre: f64, width: f64, edges: &[f64], spectrum: &mut [f64]) {
     let pixel = edges[1] - edges[0];

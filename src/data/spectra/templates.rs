@@ -13,17 +13,17 @@ use super::lines::line_catalogue;
 use super::rebin::rebin_flux_conserving;
 use super::sed_file::{parse_sed, read_sed_dir, SedPoints};
 
-/// Width of a lattice cell [Å].
+/// Width of a lattice cell \[Å\].
 pub const LATTICE_STEP: f64 = 1.0;
 
-/// Rest-frame range [Å] kept from every template (enough for observed grids up to 3 µm at
+/// Rest-frame range \[Å\] kept from every template (enough for observed grids up to 3 µm at
 /// z ≥ 0 and down to 1 µm at z ≤ 1.8).
 pub const REST_RANGE: (f64, f64) = (500.0, 30_000.0);
 
-/// Built-in templates are scaled to a mean f_λ of 1 over this rest range [Å].
+/// Built-in templates are scaled to a mean f_λ of 1 over this rest range \[Å\].
 pub const NORMALISATION_RANGE: (f64, f64) = (4000.0, 9000.0);
 
-/// Half-width [Å] of the window masked around every catalogue line in the kcorrect templates.
+/// Half-width \[Å\] of the window masked around every catalogue line in the kcorrect templates.
 /// Their lines have σ ≈ 300 km/s (≈ 6.6 Å at Hα) on a ≈ 5.5 Å grid, so ±20 Å covers ±3σ.
 pub const KCORRECT_LINE_MASK: f64 = 20.0;
 
@@ -86,14 +86,14 @@ impl Template {
         })
     }
 
-    /// Rest wavelengths [Å] of the first and last knots: the range where [`Self::value_at`]
+    /// Rest wavelengths \[Å\] of the first and last knots: the range where [`Self::value_at`]
     /// interpolates rather than clamps.
     pub fn coverage(&self) -> (f64, f64) {
         let first = (self.first_cell as f64 + 0.5) * LATTICE_STEP;
         (first, first + (self.values.len() - 1) as f64 * LATTICE_STEP)
     }
 
-    /// f_λ at rest wavelength `lambda` [Å], linear between knots, clamped to the end knots
+    /// f_λ at rest wavelength `lambda` \[Å\], linear between knots, clamped to the end knots
     /// outside [`Self::coverage`].
     pub fn value_at(&self, lambda: f64) -> f64 {
         let position = lambda / LATTICE_STEP - 0.5 - self.first_cell as f64;
@@ -110,7 +110,7 @@ impl Template {
         a + (b - a) * frac
     }
 
-    /// Mean f_λ of the knots whose wavelength lies in [lo, hi] (0 when none does).
+    /// Mean f_λ of the knots whose wavelength lies in \[lo, hi\] (0 when none does).
     pub fn mean_over(&self, (lo, hi): (f64, f64)) -> f64 {
         let (first, _) = self.coverage();
         let knots = self.values.iter().enumerate().filter(|(i, _)| {

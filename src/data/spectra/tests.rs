@@ -37,7 +37,7 @@ fn seed_config() -> SimConfig {
     SimConfig::preset("seed").expect("known preset")
 }
 
-/// Only Hα, Hβ and [OIII] (and Hγ, Hδ out of the seed grid at z = 1.4) keep some flux.
+/// Only Hα, Hβ and \[OIII\] (and Hγ, Hδ out of the seed grid at z = 1.4) keep some flux.
 fn halpha_mostly() -> LineConfig {
     LineConfig {
         nii_over_halpha: (0.0, 0.0),
