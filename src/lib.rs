@@ -5,6 +5,7 @@
 //! initialisers, optimisers and the training loop on top of them (see the README for the
 //! architecture).
 
+pub mod data;
 pub mod dims;
 mod error;
 pub mod init;

@@ -1,0 +1,51 @@
+//! Euclid-like spectroscopic simulator.
+//!
+//! A [`SedLibrary`] of rest-frame galaxies (mixtures of the shipped COSMOS, kcorrect and
+//! CWW/Kinney templates, or the user's own `.sed` files, with Calzetti dust and explicit Gaussian
+//! emission lines) is redshifted, convolved with a Gaussian line-spread function, rebinned
+//! flux-conservingly onto an observed grid, scaled, made noisy and normalised by [`simulate`],
+//! which returns the spectra with their true redshifts and properties. Everything is drawn from
+//! random streams derived from a seed, so a data set is reproducible and independent of the
+//! number of threads.
+//!
+//! ```no_run
+//! use zcnn::data::spectra::{simulate, SedLibrary, SimConfig};
+//! let config = SimConfig::preset("euclid")?;
+//! let library = SedLibrary::builtin(10_000, 42, true)?;
+//! let set = simulate(&config, &library, 10_000, 7)?;
+//! assert_eq!(set.flux.len(), 10_000 * config.grid.pixels);
+//! # Ok::<(), String>(())
+//! ```
+
+mod config;
+mod draw;
+mod dust;
+mod gauss;
+mod grid;
+mod library;
+mod lines;
+mod lsf;
+mod noise;
+mod normalise;
+mod rebin;
+mod sed_file;
+mod simulate;
+mod templates;
+
+pub use config::{FluxScale, LineSpread, SimConfig, PRESET_NAMES};
+pub use dust::{calzetti_k, transmission as dust_transmission};
+pub use grid::ObservedGrid;
+pub use library::{
+    Galaxy, GalaxyLines, LibraryConfig, Mixing, SedLibrary, HALPHA_CONTINUUM_WINDOW,
+};
+pub use lines::{line_wavelengths, LineConfig, LINE_NAMES, N_LINES};
+pub use lsf::{gaussian_convolve, sigma_for_resolving_power};
+pub use noise::NoiseModel;
+pub use normalise::Normalisation;
+pub use rebin::rebin_flux_conserving;
+pub use sed_file::{parse_sed, read_sed_file, SedPoints};
+pub use simulate::{simulate, SpectraSet, SpectrumProperties};
+pub use templates::{Template, TemplateFamily, LATTICE_STEP, REST_RANGE};
+
+#[cfg(test)]
+mod tests;
