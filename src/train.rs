@@ -7,7 +7,6 @@ use crate::model::{purpose, stream, Model};
 use crate::optim::Optimizer;
 use crate::{ensure, Error, Result};
 use rand::Rng;
-use rand_xoshiro::Xoshiro256PlusPlus;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -186,8 +185,11 @@ pub struct TrainConfig {
     /// Stop after this many updates, whatever the epoch (for iteration-based schedules).
     pub max_iterations: Option<u64>,
     pub sampling: Sampling,
-    /// Seed of the shuffling stream.
+    /// Seed of the shuffling stream: the order of epoch `e` depends only on (seed, e), so a
+    /// run resumed at an epoch boundary draws the same batches.
     pub seed: u64,
+    /// Epoch to start from (0, or the epoch after a checkpoint's when resuming).
+    pub first_epoch: usize,
     pub early_stopping: Option<EarlyStopping>,
 }
 
@@ -199,6 +201,7 @@ impl Default for TrainConfig {
             max_iterations: None,
             sampling: Sampling::Shuffle,
             seed: 0,
+            first_epoch: 0,
             early_stopping: None,
         }
     }
@@ -251,7 +254,6 @@ pub struct History {
 /// first allocates nothing.
 pub struct Trainer {
     pub config: TrainConfig,
-    rng: Xoshiro256PlusPlus,
     order: Vec<usize>,
     x: Vec<f32>,
     extra: Vec<f32>,
@@ -283,7 +285,6 @@ impl Trainer {
         );
         let b = config.batch;
         Ok(Trainer {
-            rng: stream(config.seed, purpose::SHUFFLE),
             order: Vec::new(),
             x: vec![0.0; b * data.sample.size()],
             extra: vec![0.0; b * data.n_extra],
@@ -291,11 +292,6 @@ impl Trainer {
             losses: vec![0.0; model.heads().len()],
             config,
         })
-    }
-
-    /// The shuffling stream (saved and restored with a checkpoint for exact resumption).
-    pub fn rng_mut(&mut self) -> &mut Xoshiro256PlusPlus {
-        &mut self.rng
     }
 
     /// Copies the samples `idx` of `data` into the batch buffers.
@@ -334,8 +330,12 @@ impl Trainer {
         Ok(loss)
     }
 
-    /// Draws the sample order of the next epoch.
-    fn next_order(&mut self, n: usize) {
+    /// Draws the sample order of epoch `epoch` from its own stream.
+    fn next_order(&mut self, n: usize, epoch: usize) {
+        let mut rng = stream(
+            self.config.seed ^ (epoch as u64).wrapping_mul(0xA24B_AED4_963E_E407),
+            purpose::SHUFFLE,
+        );
         self.order.clear();
         match self.config.sampling {
             Sampling::Sequential => self.order.extend(0..n),
@@ -343,13 +343,13 @@ impl Trainer {
                 self.order.extend(0..n);
                 // Fisher–Yates, from the last position down.
                 for i in (1..n).rev() {
-                    let j = self.rng.gen_range(0..=i);
+                    let j = rng.gen_range(0..=i);
                     self.order.swap(i, j);
                 }
             }
             Sampling::WithReplacement => {
                 for _ in 0..n {
-                    let i = self.rng.gen_range(0..n);
+                    let i = rng.gen_range(0..n);
                     self.order.push(i);
                 }
             }
@@ -380,7 +380,7 @@ impl Trainer {
         let mut history = History::default();
         let mut best: Option<(f64, Vec<f32>)> = None;
         let mut since_best = 0;
-        for epoch in 0..self.config.epochs {
+        for epoch in self.config.first_epoch..self.config.epochs {
             if self
                 .config
                 .max_iterations
@@ -388,7 +388,7 @@ impl Trainer {
             {
                 break;
             }
-            self.next_order(n);
+            self.next_order(n, epoch);
             let start = Instant::now();
             let (mut loss_sum, mut seen) = (0.0f64, 0usize);
             for k in 0..batches {
