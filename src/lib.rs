@@ -11,9 +11,12 @@ mod error;
 pub mod init;
 pub mod layers;
 pub mod loss;
+pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod presets;
+pub mod redshift;
+pub mod report;
 pub mod sequential;
 pub mod train;
 

@@ -1,0 +1,111 @@
+//! Redshift-estimation metrics (definitions in `DESIGN.md` § Metric definitions).
+//!
+//! Every metric starts from the normalised residual
+//!
+//! ```text
+//! Δz = (z_pred − z_true) / (1 + z_true)
+//! ```
+//!
+//! - [`point`]: MSE, MAE, R², bias (mean and median Δz), σ_NMAD, outlier fractions.
+//! - [`classification`]: accuracy (predicted bin == true bin).
+//! - [`pdf`]: CRPS and PIT for PDFs over redshift bins.
+//! - [`distribution`]: mode collapse (total-variation distance between the histograms of
+//!   z_pred and z_true) and the residual-vs-z profile with its slope.
+//!
+//! Inputs are checked: empty inputs, mismatched lengths, NaN or infinite values and
+//! `z_true ≤ −1` give an error naming the array and the index, never a panic.
+
+pub mod classification;
+pub mod distribution;
+pub mod pdf;
+pub mod point;
+
+pub use classification::{accuracy, classification_accuracy};
+pub use distribution::{
+    residual_profile, total_variation_distance, ResidualAxis, ResidualProfile,
+    RESIDUAL_PROFILE_BINS,
+};
+pub use pdf::{crps_per_object, mean_crps, pit_histogram, pit_values};
+pub use point::PointMetrics;
+
+/// The normalised residual `Δz = (z_pred − z_true) / (1 + z_true)` of each object.
+pub fn delta_z(z_pred: &[f64], z_true: &[f64]) -> Result<Vec<f64>, String> {
+    check_pairs(z_pred, z_true)?;
+    Ok(z_pred
+        .iter()
+        .zip(z_true)
+        .map(|(&pred, &truth)| (pred - truth) / (1.0 + truth))
+        .collect())
+}
+
+/// Checks a pair of redshift arrays: same, non-zero length; finite values; `z_true > −1`.
+pub(crate) fn check_pairs(z_pred: &[f64], z_true: &[f64]) -> Result<(), String> {
+    if z_pred.len() != z_true.len() {
+        return Err(format!(
+            "z_pred has {} values but z_true has {}",
+            z_pred.len(),
+            z_true.len()
+        ));
+    }
+    check_finite("z_pred", z_pred)?;
+    check_finite("z_true", z_true)?;
+    if let Some(i) = z_true.iter().position(|&z| z <= -1.0) {
+        return Err(format!(
+            "z_true[{i}] = {} makes 1 + z_true ≤ 0 in Δz",
+            z_true[i]
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `values` is non-empty and finite; errors name the array and the index.
+pub(crate) fn check_finite(name: &str, values: &[f64]) -> Result<(), String> {
+    if values.is_empty() {
+        return Err(format!("{name} is empty"));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(format!("{name}[{i}] is {} (must be finite)", values[i]));
+    }
+    Ok(())
+}
+
+/// The median of finite, non-empty `values` (the mean of the two middle values for an even
+/// count).
+pub(crate) fn median_of(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        0.5 * (sorted[middle - 1] + sorted[middle])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delta_z_divides_by_one_plus_z_true() {
+        let dz = delta_z(&[1.1, 0.0], &[1.0, 0.5]).expect("valid");
+        assert!((dz[0] - 0.05).abs() < 1e-12);
+        assert!((dz[1] + 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors_naming_the_index() {
+        let err = delta_z(&[0.1, f64::NAN], &[0.1, 0.2]).expect_err("NaN");
+        assert!(err.contains("z_pred[1]"), "{err}");
+        assert!(delta_z(&[0.1], &[0.1, 0.2]).is_err());
+        assert!(delta_z(&[], &[]).is_err());
+        let err = delta_z(&[0.1], &[-1.0]).expect_err("z_true = -1");
+        assert!(err.contains("z_true[0]"), "{err}");
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median_of(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median_of(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+}

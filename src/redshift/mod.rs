@@ -1,0 +1,9 @@
+//! Redshift as a classification target: bins, labels and point estimates from a PDF.
+
+pub mod binning;
+pub mod estimates;
+pub mod gaussian;
+pub mod labels;
+
+pub use binning::ZBinning;
+pub use labels::{LabelKind, LabelWidth};

@@ -1,0 +1,4 @@
+//! Human-readable reports of a run.
+
+#[cfg(feature = "cli")]
+pub mod plots;
