@@ -12,6 +12,7 @@ pub mod concat;
 pub mod conv2d;
 pub mod dense;
 pub mod dropout;
+pub mod gemm;
 pub mod gradcheck;
 pub mod loss;
 pub mod optim;

@@ -1,0 +1,69 @@
+//! The register-blocked MR×NR microkernel and the write-back of its tile into C.
+
+use super::{ViewMut, MR, NR, NR_VECS};
+use crate::simd::{self, F32s, LANES};
+
+/// An MR×NR tile of C held in vector registers: row `r`, columns `v·LANES..(v+1)·LANES`.
+pub(super) type Tile = [[F32s; NR_VECS]; MR];
+
+/// `tile[r][c] = Σ_p a_sliver[p·MR + r] · b_sliver[p·NR + c]`: the outer-product update of
+/// Goto & van de Geijn (2008), one rank-1 update of the register tile per `p`.
+///
+/// `a_sliver` is a packed MR×kc sliver of A (column `p` at `p·MR`) and `b_sliver` a packed kc×NR
+/// sliver of B (row `p` at `p·NR`), both as written by `pack`.
+#[inline(never)]
+pub(super) fn multiply_slivers(a_sliver: &[f32], b_sliver: &[f32]) -> Tile {
+    let (a_columns, _) = a_sliver.as_chunks::<MR>();
+    let (b_rows, _) = b_sliver.as_chunks::<NR>();
+    let mut tile = [[F32s::ZERO; NR_VECS]; MR];
+    for (a_column, b_row) in a_columns.iter().zip(b_rows) {
+        let b: [F32s; NR_VECS] = std::array::from_fn(|v| simd::load(&b_row[v * LANES..]));
+        for (tile_row, &a) in tile.iter_mut().zip(a_column) {
+            let a = simd::splat(a);
+            for (acc, &b) in tile_row.iter_mut().zip(&b) {
+                *acc = a.mul_add(b, *acc);
+            }
+        }
+    }
+    tile
+}
+
+/// `C[r, c] ← α·tile[r][c] + β·C[r, c]` for `r < rows`, `c < cols` (`β = 0` ignores the old
+/// value), where `c` starts at the tile's top-left element. Whole vectors when C's rows are
+/// contiguous, one element at a time otherwise.
+pub(super) fn write_tile(
+    tile: &Tile,
+    rows: usize,
+    cols: usize,
+    alpha: f32,
+    beta: f32,
+    c: &mut ViewMut,
+) {
+    let update = |product: f32, old: f32| {
+        if beta == 0.0 {
+            alpha * product
+        } else {
+            alpha * product + beta * old
+        }
+    };
+    let whole_vectors = if c.cs == 1 { cols / LANES } else { 0 };
+    let (alpha_v, beta_v) = (simd::splat(alpha), simd::splat(beta));
+    for (r, tile_row) in tile.iter().enumerate().take(rows) {
+        let row = &mut c.data[r * c.rs..];
+        for (v, &product) in tile_row.iter().enumerate().take(whole_vectors) {
+            let dst = &mut row[v * LANES..(v + 1) * LANES];
+            let scaled = alpha_v * product;
+            let new = if beta == 0.0 {
+                scaled
+            } else {
+                beta_v.mul_add(simd::load(dst), scaled)
+            };
+            simd::store(new, dst);
+        }
+        for col in whole_vectors * LANES..cols {
+            let product = tile_row[col / LANES].as_array()[col % LANES];
+            let x = &mut row[col * c.cs];
+            *x = update(product, *x);
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! Single-threaded packed SGEMM, `C ← α·A·B + β·C`, that allocates nothing.
+//!
+//! `matrixmultiply::sgemm` allocates its packing buffer on every call; the engine must not
+//! allocate during a training step, so this module packs into a caller-provided slice instead
+//! (see [`pack_len`]). Every matrix is a strided view `(slice, row stride, column stride)`, so
+//! transposed operands and the overlapping-row views of a padded image used by the
+//! convolutions are read in place.
+//!
+//! # Algorithm (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication",
+//! ACM TOMS 34(3), 2008; the BLIS loop nest)
+//!
+//! ```text
+//! for j0 in 0..n step NC                         (B panel: KC×NC, lives in L2/L3)
+//!   for p0 in 0..k step KC
+//!     pack B[p0.., j0..] into NR-wide column slivers, row by row      (pack::pack_b)
+//!     for i0 in 0..m step MC                     (A block: MC×KC, lives in L2)
+//!       pack A[i0.., p0..] into MR-tall row slivers, column by column (pack::pack_a)
+//!       for each B sliver (KC×NR, stays in L1)
+//!         for each A sliver (MR×KC)
+//!           MR×NR tile = Σ_p A sliver[:, p] ⊗ B sliver[p, :]          (microkernel)
+//!           C tile ← α·tile + β·C tile   (β = 1 after the first p0 block)
+//! ```
+//!
+//! The microkernel holds the MR×NR tile in `MR·NR/LANES` vector registers and, for each `p`,
+//! loads `NR/LANES` vectors of B and broadcasts `MR` scalars of A: `MR·NR/LANES` FMAs for
+//! `MR + NR/LANES` loads. Edge slivers are zero-padded when packed, so the microkernel always
+//! runs a full tile and only the valid `rows × cols` part is written back.
+//!
+//! Because `C = A·B` is `Cᵀ = Bᵀ·Aᵀ`, a product whose `n` is smaller than a tile width (e.g. a
+//! conv with 16 output channels) is computed transposed when that wastes fewer padded lanes.
+
+mod microkernel;
+mod pack;
+mod reference;
+#[cfg(test)]
+mod tests;
+
+pub use reference::sgemm_ref;
+
+use crate::simd::LANES;
+
+/// Rows of the register tile: `MR·NR_VECS` accumulators plus `NR_VECS` B vectors must fit in the
+/// register file (32 zmm with AVX-512, 16 ymm with AVX2).
+#[cfg(target_feature = "avx512f")]
+const MR: usize = 8;
+#[cfg(not(target_feature = "avx512f"))]
+const MR: usize = 6;
+/// Vectors per row of the register tile.
+const NR_VECS: usize = 2;
+/// Columns of the register tile.
+const NR: usize = NR_VECS * LANES;
+/// Largest block of the shared dimension `k`: a B sliver (`KC·NR` floats) should stay in L1.
+const KC: usize = 256;
+/// Largest block of rows of A packed at once (`MC·KC` floats in L2); a multiple of `MR`.
+const MC: usize = 16 * MR;
+/// Largest block of columns of B packed at once (`KC·NC` floats); a multiple of `NR`.
+const NC: usize = 128 * NR;
+/// Floats skipped at the start of `pack` so that the packed B panel is 64-byte aligned.
+const ALIGN_SLACK: usize = 64 / std::mem::size_of::<f32>();
+
+/// `C ← α·A·B + β·C` with general strides (row stride, column stride) for every matrix:
+/// `A` is `m×k`, `B` is `k×n`, `C` is `m×n`, and element `(i, j)` of `X` is
+/// `x[i·rsx + j·csx]`. `β = 0` ignores the old contents of `C` (even NaN). Single-threaded.
+///
+/// Rows of `A` and `B` may overlap (e.g. `rsa < k·csa`, a strided view of a padded image); the
+/// elements of `C` must be distinct (`csc·(n−1) < rsc` or `rsc·(m−1) < csc`). `pack` must hold
+/// at least [`pack_len`]`(m, k, n)` floats; its contents are overwritten and nothing is
+/// allocated.
+///
+/// # Panics
+/// If an operand's largest index is outside its slice, if `C` overlaps itself, or if `pack` is
+/// too short.
+#[allow(clippy::too_many_arguments)]
+pub fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: &[f32],
+    rsa: usize,
+    csa: usize,
+    b: &[f32],
+    rsb: usize,
+    csb: usize,
+    beta: f32,
+    c: &mut [f32],
+    rsc: usize,
+    csc: usize,
+    pack: &mut [f32],
+) {
+    assert_operands(
+        StridedDims { m, k, n },
+        (a, rsa, csa),
+        (b, rsb, csb),
+        (c, rsc, csc),
+    );
+    let needed = pack_len(m, k, n);
+    assert!(
+        pack.len() >= needed,
+        "sgemm: pack holds {} floats, pack_len({m}, {k}, {n}) = {needed}",
+        pack.len()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let mut c = ViewMut {
+        data: c,
+        rs: rsc,
+        cs: csc,
+    };
+    if k == 0 {
+        scale(&mut c, m, n, beta);
+        return;
+    }
+    let a = View {
+        data: a,
+        rs: rsa,
+        cs: csa,
+    };
+    let b = View {
+        data: b,
+        rs: rsb,
+        cs: csb,
+    };
+    if computes_transposed(m, n) {
+        // Cᵀ = Bᵀ·Aᵀ: swap the roles of m and n and transpose every view.
+        let mut ct = ViewMut {
+            data: c.data,
+            rs: csc,
+            cs: rsc,
+        };
+        gemm_packed(
+            n,
+            k,
+            m,
+            alpha,
+            b.transposed(),
+            a.transposed(),
+            beta,
+            &mut ct,
+            pack,
+        );
+    } else {
+        gemm_packed(m, k, n, alpha, a, b, beta, &mut c, pack);
+    }
+}
+
+/// Floats of scratch that [`sgemm`] needs for an `m×k` by `k×n` product: one packed B panel
+/// (`KC×NC` at most) and one packed A block (`MC×KC` at most), plus 64 bytes of alignment
+/// slack. It is bounded by the block sizes, not by `m·k·n`.
+pub fn pack_len(m: usize, k: usize, n: usize) -> usize {
+    if m == 0 || k == 0 || n == 0 {
+        return 0;
+    }
+    let blocks = if computes_transposed(m, n) {
+        Blocking::new(n, k, m)
+    } else {
+        Blocking::new(m, k, n)
+    };
+    ALIGN_SLACK + blocks.b_panel_len() + blocks.a_block_len()
+}
+
+/// Sizes of `m`, `k`, `n` shared by the asserts of [`sgemm`] and [`sgemm_ref`].
+struct StridedDims {
+    m: usize,
+    k: usize,
+    n: usize,
+}
+
+/// Asserts that every index the product touches lies inside its slice and that the elements of
+/// `C` are distinct.
+fn assert_operands(
+    dims: StridedDims,
+    (a, rsa, csa): (&[f32], usize, usize),
+    (b, rsb, csb): (&[f32], usize, usize),
+    (c, rsc, csc): (&[f32], usize, usize),
+) {
+    let StridedDims { m, k, n } = dims;
+    assert_fits("A", a.len(), m, k, rsa, csa);
+    assert_fits("B", b.len(), k, n, rsb, csb);
+    assert_fits("C", c.len(), m, n, rsc, csc);
+    assert!(
+        elements_are_distinct(m, n, rsc, csc),
+        "sgemm: C ({m}×{n}, strides {rsc}, {csc}) overlaps itself"
+    );
+}
+
+/// Asserts that the last element `(rows−1)·rs + (cols−1)·cs` of a strided matrix is inside a
+/// slice of `len` floats (an empty matrix touches nothing).
+fn assert_fits(name: &str, len: usize, rows: usize, cols: usize, rs: usize, cs: usize) {
+    if rows == 0 || cols == 0 {
+        return;
+    }
+    let last = (rows - 1)
+        .checked_mul(rs)
+        .and_then(|r| (cols - 1).checked_mul(cs).and_then(|c| r.checked_add(c)));
+    assert!(
+        last.is_some_and(|last| last < len),
+        "sgemm: {name} ({rows}×{cols}, strides {rs}, {cs}) does not fit in {len} floats"
+    );
+}
+
+/// Whether `(i, j) ↦ i·rs + j·cs` is one-to-one on `m×n` (sufficient test): along the larger stride, each line of
+/// the other dimension must end before the next one starts.
+fn elements_are_distinct(m: usize, n: usize, rs: usize, cs: usize) -> bool {
+    if m == 0 || n == 0 {
+        return true;
+    }
+    let ((outer_len, outer), (inner_len, inner)) = if rs >= cs {
+        ((m, rs), (n, cs))
+    } else {
+        ((n, cs), (m, rs))
+    };
+    (inner_len <= 1 || inner > 0) && (outer_len <= 1 || (inner_len - 1) * inner < outer)
+}
+
+/// Whether computing `Cᵀ = Bᵀ·Aᵀ` pads fewer elements to whole MR×NR tiles than `C = A·B`.
+fn computes_transposed(m: usize, n: usize) -> bool {
+    let padded = |rows: usize, cols: usize| rows.next_multiple_of(MR) * cols.next_multiple_of(NR);
+    padded(n, m) < padded(m, n)
+}
+
+/// A read-only strided matrix view: element `(i, j)` is `data[i·rs + j·cs]`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> View<'a> {
+    fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.rs + j * self.cs]
+    }
+
+    /// The view starting at element `(i, j)`.
+    fn offset(self, i: usize, j: usize) -> View<'a> {
+        View {
+            data: &self.data[i * self.rs + j * self.cs..],
+            ..self
+        }
+    }
+
+    fn transposed(self) -> View<'a> {
+        View {
+            data: self.data,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+}
+
+/// A mutable strided matrix view: element `(i, j)` is `data[i·rs + j·cs]`.
+struct ViewMut<'a> {
+    data: &'a mut [f32],
+    rs: usize,
+    cs: usize,
+}
+
+/// `C ← β·C` (the product with `k = 0`); `β = 0` writes zeros whatever `C` held.
+fn scale(c: &mut ViewMut, m: usize, n: usize, beta: f32) {
+    for i in 0..m {
+        for j in 0..n {
+            let x = &mut c.data[i * c.rs + j * c.cs];
+            *x = if beta == 0.0 { 0.0 } else { beta * *x };
+        }
+    }
+}
+
+/// Block sizes for one product: each dimension is cut into equal blocks no larger than its
+/// limit (so 576 = 3×192 rather than 256 + 256 + 64), rounded up to whole slivers.
+struct Blocking {
+    kc: usize,
+    mc: usize,
+    nc: usize,
+}
+
+impl Blocking {
+    fn new(m: usize, k: usize, n: usize) -> Self {
+        Blocking {
+            kc: balanced_block(k, KC, 1),
+            mc: balanced_block(m, MC, MR),
+            nc: balanced_block(n, NC, NR),
+        }
+    }
+
+    fn b_panel_len(&self) -> usize {
+        self.kc * self.nc
+    }
+
+    fn a_block_len(&self) -> usize {
+        self.mc * self.kc
+    }
+}
+
+/// The size of `⌈len/limit⌉` equal blocks covering `len`, rounded up to a multiple of `unit`
+/// (`limit` is a multiple of `unit`, so the result never exceeds it).
+fn balanced_block(len: usize, limit: usize, unit: usize) -> usize {
+    let count = len.div_ceil(limit);
+    len.div_ceil(count).next_multiple_of(unit)
+}
+
+/// The blocked loop nest of the module documentation, for `m, k, n ≥ 1`.
+#[allow(clippy::too_many_arguments)]
+fn gemm_packed(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: View,
+    b: View,
+    beta: f32,
+    c: &mut ViewMut,
+    pack: &mut [f32],
+) {
+    let blocks = Blocking::new(m, k, n);
+    let (b_panel, a_block) = split_pack(pack, &blocks);
+    for j0 in (0..n).step_by(blocks.nc) {
+        let nc = blocks.nc.min(n - j0);
+        for p0 in (0..k).step_by(blocks.kc) {
+            let kc = blocks.kc.min(k - p0);
+            // Later k blocks add to what the first one wrote.
+            let beta = if p0 == 0 { beta } else { 1.0 };
+            pack::pack_b(b.offset(p0, j0), kc, nc, b_panel);
+            for i0 in (0..m).step_by(blocks.mc) {
+                let mc = blocks.mc.min(m - i0);
+                pack::pack_a(a.offset(i0, p0), mc, kc, a_block);
+                let tile_origin = i0 * c.rs + j0 * c.cs;
+                let mut c_block = ViewMut {
+                    data: &mut c.data[tile_origin..],
+                    ..*c
+                };
+                multiply_block((mc, kc, nc), alpha, a_block, b_panel, beta, &mut c_block);
+            }
+        }
+    }
+}
+
+/// Splits the caller's scratch into the packed B panel (64-byte aligned) and the packed A block.
+fn split_pack<'p>(pack: &'p mut [f32], blocks: &Blocking) -> (&'p mut [f32], &'p mut [f32]) {
+    let misalignment = pack.as_ptr().align_offset(64);
+    let skip = if misalignment < ALIGN_SLACK {
+        misalignment
+    } else {
+        0
+    };
+    let (b_panel, rest) = pack[skip..].split_at_mut(blocks.b_panel_len());
+    (b_panel, &mut rest[..blocks.a_block_len()])
+}
+
+/// The macro-kernel: every MR×NR tile of one `mc×nc` block of C from a packed A block
+/// (`mc×kc`) and a packed B panel (`kc×nc`).
+fn multiply_block(
+    (mc, kc, nc): (usize, usize, usize),
+    alpha: f32,
+    a_block: &[f32],
+    b_panel: &[f32],
+    beta: f32,
+    c: &mut ViewMut,
+) {
+    let a_slivers = a_block[..mc.div_ceil(MR) * MR * kc].chunks_exact(MR * kc);
+    let b_slivers = b_panel[..nc.div_ceil(NR) * NR * kc].chunks_exact(NR * kc);
+    for (jt, b_sliver) in b_slivers.enumerate() {
+        let j = jt * NR;
+        let cols = NR.min(nc - j);
+        for (it, a_sliver) in a_slivers.clone().enumerate() {
+            let i = it * MR;
+            let rows = MR.min(mc - i);
+            let tile = microkernel::multiply_slivers(a_sliver, b_sliver);
+            let mut c_tile = ViewMut {
+                data: &mut c.data[i * c.rs + j * c.cs..],
+                ..*c
+            };
+            microkernel::write_tile(&tile, rows, cols, alpha, beta, &mut c_tile);
+        }
+    }
+}
