@@ -1,6 +1,6 @@
 //! The register-blocked MR×NR microkernel and the write-back of its tile into C.
 
-use super::{ViewMut, MR, NR, NR_VECS};
+use super::{View, ViewMut, MR, NARROW_MR, NR, NR_VECS};
 use crate::simd::{self, F32s, LANES};
 
 /// An MR×NR tile of C held in vector registers: row `r`, columns `v·LANES..(v+1)·LANES`.
@@ -28,11 +28,43 @@ pub(super) fn multiply_slivers(a_sliver: &[f32], b_sliver: &[f32]) -> Tile {
     tile
 }
 
+/// A NARROW_MR×LANES tile of C: row `r` in `tile[r][0]`.
+pub(super) type NarrowTile = [[F32s; 1]; NARROW_MR];
+
+/// `tile[r][c] = Σ_p a[r, p] · b_sliver[p·LANES + c]` for `p < kc = b_sliver.len() / LANES`,
+/// reading the NARROW_MR×kc block of A in place through its strides. For `n ≤ LANES` each
+/// element of A is used by one FMA only, so packing A would cost as much as the product.
+#[inline(never)]
+pub(super) fn multiply_rows_in_place(a: View, b_sliver: &[f32]) -> NarrowTile {
+    let (b_rows, _) = b_sliver.as_chunks::<LANES>();
+    let kc = b_rows.len();
+    let row_starts: [usize; NARROW_MR] = std::array::from_fn(|r| r * a.rs);
+    if let Some(last_p) = kc.checked_sub(1) {
+        let last = row_starts[NARROW_MR - 1] + last_p * a.cs;
+        assert!(
+            last < a.data.len(),
+            "multiply_rows_in_place: A block outside its slice"
+        );
+    }
+    let mut tile = [[F32s::ZERO; 1]; NARROW_MR];
+    for (p, b_row) in b_rows.iter().enumerate() {
+        let b = simd::load(b_row);
+        let column = p * a.cs;
+        for (acc, &start) in tile.iter_mut().zip(&row_starts) {
+            // SAFETY: start + column ≤ (NARROW_MR−1)·rs + (kc−1)·cs = last < a.data.len(),
+            // asserted above; the bounds checks here would double the loads of this loop.
+            let a = simd::splat(unsafe { *a.data.get_unchecked(start + column) });
+            acc[0] = a.mul_add(b, acc[0]);
+        }
+    }
+    tile
+}
+
 /// `C[r, c] ← α·tile[r][c] + β·C[r, c]` for `r < rows`, `c < cols` (`β = 0` ignores the old
 /// value), where `c` starts at the tile's top-left element. Whole vectors when C's rows are
 /// contiguous, one element at a time otherwise.
-pub(super) fn write_tile(
-    tile: &Tile,
+pub(super) fn write_tile<const ROWS: usize, const VECS: usize>(
+    tile: &[[F32s; VECS]; ROWS],
     rows: usize,
     cols: usize,
     alpha: f32,

@@ -26,8 +26,10 @@
 //! `MR + NR/LANES` loads. Edge slivers are zero-padded when packed, so the microkernel always
 //! runs a full tile and only the valid `rows × cols` part is written back.
 //!
-//! Because `C = A·B` is `Cᵀ = Bᵀ·Aᵀ`, a product whose `n` is smaller than a tile width (e.g. a
-//! conv with 16 output channels) is computed transposed when that wastes fewer padded lanes.
+//! Because `C = A·B` is `Cᵀ = Bᵀ·Aᵀ`, a product is computed transposed when that wastes fewer
+//! padded lanes. A product with `n ≤ LANES` (e.g. a conv with 16 output channels) uses a
+//! one-vector-wide kernel that reads A in place ([`gemm_narrow`]): there each element of A
+//! feeds a single FMA, so packing A would cost as much as the product itself.
 
 mod microkernel;
 mod pack;
@@ -45,6 +47,11 @@ use crate::simd::LANES;
 const MR: usize = 8;
 #[cfg(not(target_feature = "avx512f"))]
 const MR: usize = 6;
+/// Rows of the one-vector-wide tile used when `n ≤ LANES` (see [`gemm_narrow`]).
+#[cfg(target_feature = "avx512f")]
+const NARROW_MR: usize = 16;
+#[cfg(not(target_feature = "avx512f"))]
+const NARROW_MR: usize = 12;
 /// Vectors per row of the register tile.
 const NR_VECS: usize = 2;
 /// Columns of the register tile.
@@ -122,24 +129,20 @@ pub fn sgemm(
         rs: rsb,
         cs: csb,
     };
-    if computes_transposed(m, n) {
+    let plan = Plan::new(m, n);
+    let (m, n, a, b, mut c) = if plan.transposed {
         // Cᵀ = Bᵀ·Aᵀ: swap the roles of m and n and transpose every view.
-        let mut ct = ViewMut {
+        let ct = ViewMut {
             data: c.data,
             rs: csc,
             cs: rsc,
         };
-        gemm_packed(
-            n,
-            k,
-            m,
-            alpha,
-            b.transposed(),
-            a.transposed(),
-            beta,
-            &mut ct,
-            pack,
-        );
+        (n, m, b.transposed(), a.transposed(), ct)
+    } else {
+        (m, n, a, b, c)
+    };
+    if plan.narrow {
+        gemm_narrow(m, k, n, alpha, a, b, beta, &mut c, pack);
     } else {
         gemm_packed(m, k, n, alpha, a, b, beta, &mut c, pack);
     }
@@ -152,12 +155,41 @@ pub fn pack_len(m: usize, k: usize, n: usize) -> usize {
     if m == 0 || k == 0 || n == 0 {
         return 0;
     }
-    let blocks = if computes_transposed(m, n) {
-        Blocking::new(n, k, m)
+    let plan = Plan::new(m, n);
+    let (m, n) = if plan.transposed { (n, m) } else { (m, n) };
+    let blocks = if plan.narrow {
+        Blocking::narrow(k)
     } else {
         Blocking::new(m, k, n)
     };
     ALIGN_SLACK + blocks.b_panel_len() + blocks.a_block_len()
+}
+
+/// How a product is computed: which kernel, and whether as `Cᵀ = Bᵀ·Aᵀ`.
+struct Plan {
+    transposed: bool,
+    narrow: bool,
+}
+
+impl Plan {
+    fn new(m: usize, n: usize) -> Self {
+        if n <= LANES {
+            Plan {
+                transposed: false,
+                narrow: true,
+            }
+        } else if m <= LANES {
+            Plan {
+                transposed: true,
+                narrow: true,
+            }
+        } else {
+            Plan {
+                transposed: computes_transposed(m, n),
+                narrow: false,
+            }
+        }
+    }
 }
 
 /// Sizes of `m`, `k`, `n` shared by the asserts of [`sgemm`] and [`sgemm_ref`].
@@ -257,6 +289,17 @@ struct ViewMut<'a> {
     cs: usize,
 }
 
+impl ViewMut<'_> {
+    /// The view starting at element `(i, j)`.
+    fn offset(&mut self, i: usize, j: usize) -> ViewMut<'_> {
+        ViewMut {
+            data: &mut self.data[i * self.rs + j * self.cs..],
+            rs: self.rs,
+            cs: self.cs,
+        }
+    }
+}
+
 /// `C ← β·C` (the product with `k = 0`); `β = 0` writes zeros whatever `C` held.
 fn scale(c: &mut ViewMut, m: usize, n: usize, beta: f32) {
     for i in 0..m {
@@ -281,6 +324,15 @@ impl Blocking {
             kc: balanced_block(k, KC, 1),
             mc: balanced_block(m, MC, MR),
             nc: balanced_block(n, NC, NR),
+        }
+    }
+
+    /// The blocks of [`gemm_narrow`]: a `kc×LANES` B panel and `NARROW_MR` rows of A.
+    fn narrow(k: usize) -> Self {
+        Blocking {
+            kc: balanced_block(k, KC, 1),
+            mc: NARROW_MR,
+            nc: LANES,
         }
     }
 
@@ -321,7 +373,7 @@ fn gemm_packed(
             let kc = blocks.kc.min(k - p0);
             // Later k blocks add to what the first one wrote.
             let beta = if p0 == 0 { beta } else { 1.0 };
-            pack::pack_b(b.offset(p0, j0), kc, nc, b_panel);
+            pack::pack_b(b.offset(p0, j0), kc, nc, NR, b_panel);
             for i0 in (0..m).step_by(blocks.mc) {
                 let mc = blocks.mc.min(m - i0);
                 pack::pack_a(a.offset(i0, p0), mc, kc, a_block);
@@ -372,6 +424,48 @@ fn multiply_block(
                 ..*c
             };
             microkernel::write_tile(&tile, rows, cols, alpha, beta, &mut c_tile);
+        }
+    }
+}
+
+/// The product for `n ≤ LANES`, `m, k ≥ 1`: B is packed into one `kc×LANES` sliver per k block,
+/// and each group of NARROW_MR rows of A is read in place by the one-vector microkernel. The
+/// last `m mod NARROW_MR` rows are copied, zero-padded, so that the kernel never reads past A.
+#[allow(clippy::too_many_arguments)]
+fn gemm_narrow(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: View,
+    b: View,
+    beta: f32,
+    c: &mut ViewMut,
+    pack: &mut [f32],
+) {
+    let blocks = Blocking::narrow(k);
+    let (b_panel, last_rows) = split_pack(pack, &blocks);
+    let whole_rows = m - m % NARROW_MR;
+    for p0 in (0..k).step_by(blocks.kc) {
+        let kc = blocks.kc.min(k - p0);
+        let beta = if p0 == 0 { beta } else { 1.0 };
+        let b_sliver = &mut b_panel[..kc * LANES];
+        pack::pack_b(b.offset(p0, 0), kc, n, LANES, b_sliver);
+        for i0 in (0..whole_rows).step_by(NARROW_MR) {
+            let tile = microkernel::multiply_rows_in_place(a.offset(i0, p0), b_sliver);
+            microkernel::write_tile(&tile, NARROW_MR, n, alpha, beta, &mut c.offset(i0, 0));
+        }
+        if whole_rows < m {
+            let rows = &mut last_rows[..NARROW_MR * kc];
+            pack::copy_rows_zero_padded(a.offset(whole_rows, p0), m - whole_rows, kc, rows);
+            let rows = View {
+                data: rows,
+                rs: kc,
+                cs: 1,
+            };
+            let tile = microkernel::multiply_rows_in_place(rows, b_sliver);
+            let c_rows = &mut c.offset(whole_rows, 0);
+            microkernel::write_tile(&tile, m - whole_rows, n, alpha, beta, c_rows);
         }
     }
 }

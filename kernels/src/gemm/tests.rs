@@ -322,7 +322,7 @@ fn random_shapes_and_strides_match_reference() {
         let k = rng.gen_range(1..600);
         let n = rng.gen_range(1..200);
         let pad = |rng: &mut Xoshiro256PlusPlus| rng.gen_range(0..3);
-        let mut strides = |rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus| {
+        let strides = |rows: usize, cols: usize, rng: &mut Xoshiro256PlusPlus| {
             if rng.gen_bool(0.5) {
                 (cols + pad(rng), 1)
             } else {
@@ -425,4 +425,116 @@ fn overlapping_c_panics() {
         1,
         &mut pack,
     );
+}
+
+/// Seconds of the fastest of 5 runs of `f`, after one warm-up run.
+fn best_of_5(mut f: impl FnMut()) -> f64 {
+    f();
+    (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Single-core FMA peak in GFLOP/s: 12 independent vector accumulators, each updated by FMAs
+/// (2·LANES flops each) in a dependency chain, so that latency is hidden by the other chains.
+fn fma_peak_gflops() -> f64 {
+    use crate::simd::{splat, F32s, LANES};
+    const CHAINS: usize = 12;
+    let iterations = 100_000_000 / CHAINS;
+    let seconds = best_of_5(|| {
+        let mut acc = [splat(0.0); CHAINS];
+        let (x, y) = (
+            std::hint::black_box(splat(0.999_999)),
+            std::hint::black_box(splat(1e-7)),
+        );
+        for _ in 0..iterations {
+            for a in &mut acc {
+                *a = a.mul_add(x, y);
+            }
+        }
+        std::hint::black_box(acc.iter().fold(F32s::ZERO, |s, &a| s + a));
+    });
+    (2 * LANES * CHAINS * iterations) as f64 / seconds / 1e9
+}
+
+/// Prints GFLOP/s of `sgemm` and `matrixmultiply::sgemm` (single-threaded, best of 5) on the
+/// conv and dense shapes of the engine, with the percentage of the measured FMA peak.
+/// `cargo test --release -p zcnn-kernels gemm::tests::speed -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn speed() {
+    let peak = fma_peak_gflops();
+    println!(
+        "FMA peak: {peak:.1} GFLOP/s (LANES = {})",
+        crate::simd::LANES
+    );
+    println!(
+        "{:>18} {:>8} {:>8} {:>7} {:>8}",
+        "m×k×n (op)", "ours", "mm", "ours/mm", "% peak"
+    );
+    let row_major = |m, k, n| (m, k, n, (k, 1), (n, 1));
+    let shapes = [
+        ("conv", row_major(438, 192, 64)),
+        ("conv", row_major(400, 576, 64)),
+        ("conv", row_major(100, 1152, 128)),
+        ("conv", row_major(1780, 128, 16)),
+        ("dense", row_major(32, 3536, 512)),
+        ("dense", row_major(256, 3536, 512)),
+        ("dense", row_major(128, 3200, 2048)),
+        ("dense", row_major(128, 2048, 2048)),
+        // Backward: dx = dy·W (W is [out, in]) and dW = dyᵀ·x.
+        ("dx", row_major(128, 2048, 3200)),
+        ("dW=dyᵀx", (2048, 128, 3200, (1, 2048), (3200, 1))),
+        ("dW=dyᵀx", (512, 256, 3536, (1, 512), (3536, 1))),
+        // Conv backward: dW = Xᵀ·dY over a strided view, dX = dY·Wᵀ.
+        ("conv dW", (576, 400, 64, (1, 576), (64, 1))),
+        ("conv dX", (400, 64, 576, (64, 1), (1, 64))),
+    ];
+    let mut rng = rng();
+    for (op, (m, k, n, sa, sb)) in shapes {
+        let a = random_vec(&mut rng, span(m, k, sa));
+        let b = random_vec(&mut rng, span(k, n, sb));
+        let mut c = vec![0.0; m * n];
+        let mut pack = vec![0.0; pack_len(m, k, n)];
+        let ours = best_of_5(|| {
+            sgemm(
+                m, k, n, 1.0, &a, sa.0, sa.1, &b, sb.0, sb.1, 0.0, &mut c, n, 1, &mut pack,
+            )
+        });
+        let theirs = best_of_5(|| {
+            // SAFETY: a, b and c hold the m×k, k×n and m×n matrices with these strides (their
+            // lengths come from `span`), and c does not alias a or b.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    sa.0 as isize,
+                    sa.1 as isize,
+                    b.as_ptr(),
+                    sb.0 as isize,
+                    sb.1 as isize,
+                    0.0,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                )
+            }
+        });
+        let gflops = |s: f64| 2.0 * (m * k * n) as f64 / s / 1e9;
+        println!(
+            "{:>18} {:>8.1} {:>8.1} {:>7.2} {:>7.0}%   {op}",
+            format!("{m}×{k}×{n}"),
+            gflops(ours),
+            gflops(theirs),
+            theirs / ours,
+            100.0 * gflops(ours) / peak
+        );
+    }
 }
