@@ -1,6 +1,6 @@
 //! The register-blocked MR×NR microkernel and the write-back of its tile into C.
 
-use super::{View, ViewMut, MR, NARROW_MR, NR, NR_VECS};
+use super::{View, ViewMut, MR, NR, NR_VECS};
 use crate::simd::{self, F32s, LANES};
 
 /// An MR×NR tile of C held in vector registers: row `r`, columns `v·LANES..(v+1)·LANES`.
@@ -28,33 +28,35 @@ pub(super) fn multiply_slivers(a_sliver: &[f32], b_sliver: &[f32]) -> Tile {
     tile
 }
 
-/// A NARROW_MR×LANES tile of C: row `r` in `tile[r][0]`.
-pub(super) type NarrowTile = [[F32s; 1]; NARROW_MR];
-
-/// `tile[r][c] = Σ_p a[r, p] · b_sliver[p·LANES + c]` for `p < kc = b_sliver.len() / LANES`,
-/// reading the NARROW_MR×kc block of A in place through its strides. For `n ≤ LANES` each
-/// element of A is used by one FMA only, so packing A would cost as much as the product.
+/// `tile[r][v][l] = Σ_p a[r, p] · b_sliver[p·W + v·LANES + l]` with `W = VECS·LANES` and
+/// `p < kc = b_sliver.len() / W`, reading the ROWS×kc block of A in place through its strides
+/// (each `a[r, p]` is a scalar broadcast, so A needs no packing to be read efficiently).
 #[inline(never)]
-pub(super) fn multiply_rows_in_place(a: View, b_sliver: &[f32]) -> NarrowTile {
-    let (b_rows, _) = b_sliver.as_chunks::<LANES>();
+pub(super) fn multiply_in_place<const ROWS: usize, const VECS: usize>(
+    a: View,
+    b_sliver: &[f32],
+) -> [[F32s; VECS]; ROWS] {
+    let b_rows = b_sliver.chunks_exact(VECS * LANES);
     let kc = b_rows.len();
-    let row_starts: [usize; NARROW_MR] = std::array::from_fn(|r| r * a.rs);
+    let row_starts: [usize; ROWS] = std::array::from_fn(|r| r * a.rs);
     if let Some(last_p) = kc.checked_sub(1) {
-        let last = row_starts[NARROW_MR - 1] + last_p * a.cs;
+        let last = row_starts[ROWS - 1] + last_p * a.cs;
         assert!(
             last < a.data.len(),
-            "multiply_rows_in_place: A block outside its slice"
+            "multiply_in_place: A block outside its slice"
         );
     }
-    let mut tile = [[F32s::ZERO; 1]; NARROW_MR];
-    for (p, b_row) in b_rows.iter().enumerate() {
-        let b = simd::load(b_row);
+    let mut tile = [[F32s::ZERO; VECS]; ROWS];
+    for (p, b_row) in b_rows.enumerate() {
+        let b: [F32s; VECS] = std::array::from_fn(|v| simd::load(&b_row[v * LANES..]));
         let column = p * a.cs;
-        for (acc, &start) in tile.iter_mut().zip(&row_starts) {
-            // SAFETY: start + column ≤ (NARROW_MR−1)·rs + (kc−1)·cs = last < a.data.len(),
-            // asserted above; the bounds checks here would double the loads of this loop.
+        for (tile_row, &start) in tile.iter_mut().zip(&row_starts) {
+            // SAFETY: start + column ≤ (ROWS−1)·rs + (kc−1)·cs = last < a.data.len(), asserted
+            // above; bounds checks here would double the loads of this loop.
             let a = simd::splat(unsafe { *a.data.get_unchecked(start + column) });
-            acc[0] = a.mul_add(b, acc[0]);
+            for (acc, &b) in tile_row.iter_mut().zip(&b) {
+                *acc = a.mul_add(b, *acc);
+            }
         }
     }
     tile

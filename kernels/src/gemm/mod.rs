@@ -28,8 +28,9 @@
 //!
 //! Because `C = A·B` is `Cᵀ = Bᵀ·Aᵀ`, a product is computed transposed when that wastes fewer
 //! padded lanes. A product with `n ≤ LANES` (e.g. a conv with 16 output channels) uses a
-//! one-vector-wide kernel that reads A in place ([`gemm_narrow`]): there each element of A
-//! feeds a single FMA, so packing A would cost as much as the product itself.
+//! one-vector-wide kernel, and one with `n ≤ IN_PLACE_MAX_N` the MR×NR kernel, both reading A
+//! in place ([`gemm_in_place`]): there each element of A feeds only `n/LANES` FMAs, so packing A
+//! would cost a large fraction of the product itself.
 
 mod microkernel;
 mod pack;
@@ -47,11 +48,14 @@ use crate::simd::LANES;
 const MR: usize = 8;
 #[cfg(not(target_feature = "avx512f"))]
 const MR: usize = 6;
-/// Rows of the one-vector-wide tile used when `n ≤ LANES` (see [`gemm_narrow`]).
+/// Rows of the one-vector-wide tile used when `n ≤ LANES` (see [`gemm_in_place`]).
 #[cfg(target_feature = "avx512f")]
 const NARROW_MR: usize = 16;
 #[cfg(not(target_feature = "avx512f"))]
 const NARROW_MR: usize = 12;
+/// Widest `n` (after the choice of orientation) for which A is read in place rather than
+/// packed: A is then used by few B slivers, so packing it would cost more than it saves.
+const IN_PLACE_MAX_N: usize = 128;
 /// Vectors per row of the register tile.
 const NR_VECS: usize = 2;
 /// Columns of the register tile.
@@ -141,10 +145,10 @@ pub fn sgemm(
     } else {
         (m, n, a, b, c)
     };
-    if plan.narrow {
-        gemm_narrow(m, k, n, alpha, a, b, beta, &mut c, pack);
-    } else {
-        gemm_packed(m, k, n, alpha, a, b, beta, &mut c, pack);
+    match plan.kernel {
+        Kernel::Narrow => gemm_in_place::<NARROW_MR, 1>(m, k, n, alpha, a, b, beta, &mut c, pack),
+        Kernel::InPlace => gemm_in_place::<MR, NR_VECS>(m, k, n, alpha, a, b, beta, &mut c, pack),
+        Kernel::Packed => gemm_packed(m, k, n, alpha, a, b, beta, &mut c, pack),
     }
 }
 
@@ -157,10 +161,10 @@ pub fn pack_len(m: usize, k: usize, n: usize) -> usize {
     }
     let plan = Plan::new(m, n);
     let (m, n) = if plan.transposed { (n, m) } else { (m, n) };
-    let blocks = if plan.narrow {
-        Blocking::narrow(k)
-    } else {
-        Blocking::new(m, k, n)
+    let blocks = match plan.kernel {
+        Kernel::Narrow => Blocking::in_place(k, n, NARROW_MR, LANES),
+        Kernel::InPlace => Blocking::in_place(k, n, MR, NR),
+        Kernel::Packed => Blocking::new(m, k, n),
     };
     ALIGN_SLACK + blocks.b_panel_len() + blocks.a_block_len()
 }
@@ -168,27 +172,38 @@ pub fn pack_len(m: usize, k: usize, n: usize) -> usize {
 /// How a product is computed: which kernel, and whether as `Cᵀ = Bᵀ·Aᵀ`.
 struct Plan {
     transposed: bool,
-    narrow: bool,
+    kernel: Kernel,
+}
+
+/// The three loop nests.
+enum Kernel {
+    /// `n ≤ LANES`: NARROW_MR×LANES tiles, A read in place.
+    Narrow,
+    /// `n ≤ IN_PLACE_MAX_N`: MR×NR tiles, A read in place.
+    InPlace,
+    /// MR×NR tiles from packed A blocks and B panels.
+    Packed,
 }
 
 impl Plan {
     fn new(m: usize, n: usize) -> Self {
-        if n <= LANES {
-            Plan {
-                transposed: false,
-                narrow: true,
-            }
+        let (transposed, n) = if n <= LANES {
+            (false, n)
         } else if m <= LANES {
-            Plan {
-                transposed: true,
-                narrow: true,
-            }
+            (true, m)
+        } else if computes_transposed(m, n) {
+            (true, m)
         } else {
-            Plan {
-                transposed: computes_transposed(m, n),
-                narrow: false,
-            }
-        }
+            (false, n)
+        };
+        let kernel = if n <= LANES {
+            Kernel::Narrow
+        } else if n <= IN_PLACE_MAX_N {
+            Kernel::InPlace
+        } else {
+            Kernel::Packed
+        };
+        Plan { transposed, kernel }
     }
 }
 
@@ -327,12 +342,13 @@ impl Blocking {
         }
     }
 
-    /// The blocks of [`gemm_narrow`]: a `kc×LANES` B panel and `NARROW_MR` rows of A.
-    fn narrow(k: usize) -> Self {
+    /// The blocks of [`gemm_in_place`]: a `kc×nc` B panel of slivers `width` wide, and one
+    /// copied group of `rows` rows of A.
+    fn in_place(k: usize, n: usize, rows: usize, width: usize) -> Self {
         Blocking {
             kc: balanced_block(k, KC, 1),
-            mc: NARROW_MR,
-            nc: LANES,
+            mc: rows,
+            nc: balanced_block(n, NC, width),
         }
     }
 
@@ -428,11 +444,12 @@ fn multiply_block(
     }
 }
 
-/// The product for `n ≤ LANES`, `m, k ≥ 1`: B is packed into one `kc×LANES` sliver per k block,
-/// and each group of NARROW_MR rows of A is read in place by the one-vector microkernel. The
-/// last `m mod NARROW_MR` rows are copied, zero-padded, so that the kernel never reads past A.
+/// The product with A read in place, for `m, k, n ≥ 1`: B is packed into slivers of
+/// `W = VECS·LANES` columns, and each group of ROWS rows of A is multiplied by every sliver of
+/// the panel (the row group stays in L1, the panel in L2). The last `m mod ROWS` rows are
+/// copied, zero-padded, so that the kernel never reads past A.
 #[allow(clippy::too_many_arguments)]
-fn gemm_narrow(
+fn gemm_in_place<const ROWS: usize, const VECS: usize>(
     m: usize,
     k: usize,
     n: usize,
@@ -443,29 +460,64 @@ fn gemm_narrow(
     c: &mut ViewMut,
     pack: &mut [f32],
 ) {
-    let blocks = Blocking::narrow(k);
+    let width = VECS * LANES;
+    let blocks = Blocking::in_place(k, n, ROWS, width);
     let (b_panel, last_rows) = split_pack(pack, &blocks);
-    let whole_rows = m - m % NARROW_MR;
-    for p0 in (0..k).step_by(blocks.kc) {
-        let kc = blocks.kc.min(k - p0);
-        let beta = if p0 == 0 { beta } else { 1.0 };
-        let b_sliver = &mut b_panel[..kc * LANES];
-        pack::pack_b(b.offset(p0, 0), kc, n, LANES, b_sliver);
-        for i0 in (0..whole_rows).step_by(NARROW_MR) {
-            let tile = microkernel::multiply_rows_in_place(a.offset(i0, p0), b_sliver);
-            microkernel::write_tile(&tile, NARROW_MR, n, alpha, beta, &mut c.offset(i0, 0));
+    let whole_rows = m - m % ROWS;
+    for j0 in (0..n).step_by(blocks.nc) {
+        let nc = blocks.nc.min(n - j0);
+        for p0 in (0..k).step_by(blocks.kc) {
+            let kc = blocks.kc.min(k - p0);
+            let beta = if p0 == 0 { beta } else { 1.0 };
+            let b_panel = &mut b_panel[..nc.div_ceil(width) * width * kc];
+            pack::pack_b(b.offset(p0, j0), kc, nc, width, b_panel);
+            let mut c_panel = c.offset(0, j0);
+            for i0 in (0..whole_rows).step_by(ROWS) {
+                let rows = a.offset(i0, p0);
+                let mut c_rows = c_panel.offset(i0, 0);
+                multiply_row_group::<ROWS, VECS>(rows, ROWS, nc, b_panel, alpha, beta, &mut c_rows);
+            }
+            if whole_rows < m {
+                let copy = &mut last_rows[..ROWS * kc];
+                pack::copy_rows_zero_padded(a.offset(whole_rows, p0), m - whole_rows, kc, copy);
+                let rows = View {
+                    data: copy,
+                    rs: kc,
+                    cs: 1,
+                };
+                let mut c_rows = c_panel.offset(whole_rows, 0);
+                let valid = m - whole_rows;
+                multiply_row_group::<ROWS, VECS>(
+                    rows,
+                    valid,
+                    nc,
+                    b_panel,
+                    alpha,
+                    beta,
+                    &mut c_rows,
+                );
+            }
         }
-        if whole_rows < m {
-            let rows = &mut last_rows[..NARROW_MR * kc];
-            pack::copy_rows_zero_padded(a.offset(whole_rows, p0), m - whole_rows, kc, rows);
-            let rows = View {
-                data: rows,
-                rs: kc,
-                cs: 1,
-            };
-            let tile = microkernel::multiply_rows_in_place(rows, b_sliver);
-            let c_rows = &mut c.offset(whole_rows, 0);
-            microkernel::write_tile(&tile, m - whole_rows, n, alpha, beta, c_rows);
-        }
+    }
+}
+
+/// `C[0..valid_rows, 0..nc] ← α·A_rows·B_panel + β·C` for one group of ROWS rows of A (read in
+/// place) and a packed `kc×nc` panel of B.
+fn multiply_row_group<const ROWS: usize, const VECS: usize>(
+    a_rows: View,
+    valid_rows: usize,
+    nc: usize,
+    b_panel: &[f32],
+    alpha: f32,
+    beta: f32,
+    c: &mut ViewMut,
+) {
+    let width = VECS * LANES;
+    let sliver_len = b_panel.len() / nc.div_ceil(width);
+    for (jt, b_sliver) in b_panel.chunks_exact(sliver_len).enumerate() {
+        let j = jt * width;
+        let tile = microkernel::multiply_in_place::<ROWS, VECS>(a_rows, b_sliver);
+        let cols = width.min(nc - j);
+        microkernel::write_tile(&tile, valid_rows, cols, alpha, beta, &mut c.offset(0, j));
     }
 }

@@ -58,8 +58,8 @@ fn pack_columns(b: View, kc: usize, cols: usize, width: usize, sliver: &mut [f32
     }
 }
 
-/// Copies the `rows×kc` block of A at `a` row-major into `dst` (`NARROW_MR·kc` floats, row `r` at
-/// `r·kc`) and zeros the rows after it.
+/// Copies the `rows×kc` block of A at `a` row-major into `dst` (row `r` at `r·kc`) and zeros
+/// the rows after it, up to the end of `dst`.
 pub(super) fn copy_rows_zero_padded(a: View, rows: usize, kc: usize, dst: &mut [f32]) {
     for (r, row) in dst.chunks_exact_mut(kc).enumerate() {
         for (p, x) in row.iter_mut().enumerate() {
