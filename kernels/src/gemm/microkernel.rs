@@ -1,32 +1,7 @@
-//! The register-blocked MR×NR microkernel and the write-back of its tile into C.
+//! The register-blocked microkernel and the write-back of its tile into C.
 
-use super::{View, ViewMut, MR, NR, NR_VECS};
+use super::{View, ViewMut};
 use crate::simd::{self, F32s, LANES};
-
-/// An MR×NR tile of C held in vector registers: row `r`, columns `v·LANES..(v+1)·LANES`.
-pub(super) type Tile = [[F32s; NR_VECS]; MR];
-
-/// `tile[r][c] = Σ_p a_sliver[p·MR + r] · b_sliver[p·NR + c]`: the outer-product update of
-/// Goto & van de Geijn (2008), one rank-1 update of the register tile per `p`.
-///
-/// `a_sliver` is a packed MR×kc sliver of A (column `p` at `p·MR`) and `b_sliver` a packed kc×NR
-/// sliver of B (row `p` at `p·NR`), both as written by `pack`.
-#[inline(never)]
-pub(super) fn multiply_slivers(a_sliver: &[f32], b_sliver: &[f32]) -> Tile {
-    let (a_columns, _) = a_sliver.as_chunks::<MR>();
-    let (b_rows, _) = b_sliver.as_chunks::<NR>();
-    let mut tile = [[F32s::ZERO; NR_VECS]; MR];
-    for (a_column, b_row) in a_columns.iter().zip(b_rows) {
-        let b: [F32s; NR_VECS] = std::array::from_fn(|v| simd::load(&b_row[v * LANES..]));
-        for (tile_row, &a) in tile.iter_mut().zip(a_column) {
-            let a = simd::splat(a);
-            for (acc, &b) in tile_row.iter_mut().zip(&b) {
-                *acc = a.mul_add(b, *acc);
-            }
-        }
-    }
-    tile
-}
 
 /// `tile[r][v][l] = Σ_p a[r, p] · b_sliver[p·W + v·LANES + l]` with `W = VECS·LANES` and
 /// `p < kc = b_sliver.len() / W`, reading the ROWS×kc block of A in place through its strides

@@ -6,31 +6,34 @@
 //! transposed operands and the overlapping-row views of a padded image used by the
 //! convolutions are read in place.
 //!
-//! # Algorithm (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication",
-//! ACM TOMS 34(3), 2008; the BLIS loop nest)
+//! # Algorithm (after Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication",
+//! ACM TOMS 34(3), 2008, and the BLIS loop nest)
 //!
 //! ```text
-//! for j0 in 0..n step NC                         (B panel: KC×NC, lives in L2/L3)
+//! for j0 in 0..n step NC
 //!   for p0 in 0..k step KC
-//!     pack B[p0.., j0..] into NR-wide column slivers, row by row      (pack::pack_b)
-//!     for i0 in 0..m step MC                     (A block: MC×KC, lives in L2)
-//!       pack A[i0.., p0..] into MR-tall row slivers, column by column (pack::pack_a)
-//!       for each B sliver (KC×NR, stays in L1)
-//!         for each A sliver (MR×KC)
-//!           MR×NR tile = Σ_p A sliver[:, p] ⊗ B sliver[p, :]          (microkernel)
-//!           C tile ← α·tile + β·C tile   (β = 1 after the first p0 block)
+//!     pack B[p0.., j0..] (kc×nc) into W-wide column slivers, row by row   (pack::pack_b)
+//!     for each group of ROWS rows of A                  (kc columns, read in place, in L1)
+//!       for each B sliver (kc×W)                        (the panel stays in L2)
+//!         ROWS×W tile = Σ_p A[rows, p] ⊗ B sliver[p, :]                    (microkernel)
+//!         C tile ← α·tile + β·C tile     (β = 1 after the first p0 block)
 //! ```
 //!
-//! The microkernel holds the MR×NR tile in `MR·NR/LANES` vector registers and, for each `p`,
-//! loads `NR/LANES` vectors of B and broadcasts `MR` scalars of A: `MR·NR/LANES` FMAs for
-//! `MR + NR/LANES` loads. Edge slivers are zero-padded when packed, so the microkernel always
-//! runs a full tile and only the valid `rows × cols` part is written back.
+//! The microkernel holds the ROWS×W tile in `ROWS·W/LANES` vector registers and, for each `p`,
+//! loads `W/LANES` vectors of B and broadcasts `ROWS` scalars of A: `ROWS·W/LANES` FMAs for
+//! `ROWS + W/LANES` loads. Two shapes are used: MR×NR (NR = 2·LANES) in general and
+//! NARROW_MR×LANES when `n ≤ LANES` (e.g. a conv with 16 output channels).
 //!
-//! Because `C = A·B` is `Cᵀ = Bᵀ·Aᵀ`, a product is computed transposed when that wastes fewer
-//! padded lanes. A product with `n ≤ LANES` (e.g. a conv with 16 output channels) uses a
-//! one-vector-wide kernel, and one with `n ≤ IN_PLACE_MAX_N` the MR×NR kernel, both reading A
-//! in place ([`gemm_in_place`]): there each element of A feeds only `n/LANES` FMAs, so packing A
-//! would cost a large fraction of the product itself.
+//! Unlike Goto's algorithm, A is not packed: a broadcast reads one scalar, so packing buys
+//! nothing in the microkernel, and when `n` is small (the convolutions) each element of A feeds
+//! only `n/LANES` FMAs, so packing it costs a large fraction of the product. Measured on Zen 4,
+//! reading A in place was as fast or faster on every shape of the speed test (conv shapes from
+//! ~72 % to ~95 % of the FMA peak). B slivers are zero-padded when packed and the last rows of A
+//! are copied zero-padded, so the microkernel always runs a full tile and only the valid part of
+//! the tile is written back.
+//!
+//! Because `C = A·B` is `Cᵀ = Bᵀ·Aᵀ`, a product is computed transposed when that pads fewer
+//! elements to whole tiles, or when `m ≤ LANES < n` (the narrow kernel then applies).
 
 mod microkernel;
 mod pack;
@@ -48,23 +51,18 @@ use crate::simd::LANES;
 const MR: usize = 8;
 #[cfg(not(target_feature = "avx512f"))]
 const MR: usize = 6;
-/// Rows of the one-vector-wide tile used when `n ≤ LANES` (see [`gemm_in_place`]).
+/// Rows of the one-vector-wide tile used when `n ≤ LANES` .
 #[cfg(target_feature = "avx512f")]
 const NARROW_MR: usize = 16;
 #[cfg(not(target_feature = "avx512f"))]
 const NARROW_MR: usize = 12;
-/// Widest `n` (after the choice of orientation) for which A is read in place rather than
-/// packed: A is then used by few B slivers, so packing it would cost more than it saves.
-const IN_PLACE_MAX_N: usize = 128;
 /// Vectors per row of the register tile.
 const NR_VECS: usize = 2;
 /// Columns of the register tile.
 const NR: usize = NR_VECS * LANES;
-/// Largest block of the shared dimension `k`: a B sliver (`KC·NR` floats) should stay in L1.
+/// Largest block of the shared dimension `k`: a row group of A (`MR·KC` floats) stays in L1.
 const KC: usize = 256;
-/// Largest block of rows of A packed at once (`MC·KC` floats in L2); a multiple of `MR`.
-const MC: usize = 16 * MR;
-/// Largest block of columns of B packed at once (`KC·NC` floats); a multiple of `NR`.
+/// Largest block of columns of B packed at once (`KC·NC` floats, in L2); a multiple of `NR`.
 const NC: usize = 128 * NR;
 /// Floats skipped at the start of `pack` so that the packed B panel is 64-byte aligned.
 const ALIGN_SLACK: usize = 64 / std::mem::size_of::<f32>();
@@ -145,65 +143,55 @@ pub fn sgemm(
     } else {
         (m, n, a, b, c)
     };
-    match plan.kernel {
-        Kernel::Narrow => gemm_in_place::<NARROW_MR, 1>(m, k, n, alpha, a, b, beta, &mut c, pack),
-        Kernel::InPlace => gemm_in_place::<MR, NR_VECS>(m, k, n, alpha, a, b, beta, &mut c, pack),
-        Kernel::Packed => gemm_packed(m, k, n, alpha, a, b, beta, &mut c, pack),
+    if plan.narrow {
+        gemm_in_place::<NARROW_MR, 1>(m, k, n, alpha, a, b, beta, &mut c, pack);
+    } else {
+        gemm_in_place::<MR, NR_VECS>(m, k, n, alpha, a, b, beta, &mut c, pack);
     }
 }
 
 /// Floats of scratch that [`sgemm`] needs for an `m×k` by `k×n` product: one packed B panel
-/// (`KC×NC` at most) and one packed A block (`MC×KC` at most), plus 64 bytes of alignment
-/// slack. It is bounded by the block sizes, not by `m·k·n`.
+/// (`KC×NC` at most) and one zero-padded copy of the last rows of A (`NARROW_MR×KC` at most),
+/// plus 64 bytes of alignment slack. It is bounded by the block sizes, not by `m·k·n`.
 pub fn pack_len(m: usize, k: usize, n: usize) -> usize {
     if m == 0 || k == 0 || n == 0 {
         return 0;
     }
     let plan = Plan::new(m, n);
-    let (m, n) = if plan.transposed { (n, m) } else { (m, n) };
-    let blocks = match plan.kernel {
-        Kernel::Narrow => Blocking::in_place(k, n, NARROW_MR, LANES),
-        Kernel::InPlace => Blocking::in_place(k, n, MR, NR),
-        Kernel::Packed => Blocking::new(m, k, n),
+    let n = if plan.transposed { m } else { n };
+    let blocks = if plan.narrow {
+        Blocking::new(k, n, NARROW_MR, LANES)
+    } else {
+        Blocking::new(k, n, MR, NR)
     };
-    ALIGN_SLACK + blocks.b_panel_len() + blocks.a_block_len()
+    ALIGN_SLACK + blocks.b_panel_len() + blocks.last_rows_len()
 }
 
-/// How a product is computed: which kernel, and whether as `Cᵀ = Bᵀ·Aᵀ`.
+/// How a product is computed: with which tile, and whether as `Cᵀ = Bᵀ·Aᵀ`.
 struct Plan {
     transposed: bool,
-    kernel: Kernel,
-}
-
-/// The three loop nests.
-enum Kernel {
-    /// `n ≤ LANES`: NARROW_MR×LANES tiles, A read in place.
-    Narrow,
-    /// `n ≤ IN_PLACE_MAX_N`: MR×NR tiles, A read in place.
-    InPlace,
-    /// MR×NR tiles from packed A blocks and B panels.
-    Packed,
+    /// NARROW_MR×LANES tiles rather than MR×NR.
+    narrow: bool,
 }
 
 impl Plan {
     fn new(m: usize, n: usize) -> Self {
-        let (transposed, n) = if n <= LANES {
-            (false, n)
+        if n <= LANES {
+            Plan {
+                transposed: false,
+                narrow: true,
+            }
         } else if m <= LANES {
-            (true, m)
-        } else if computes_transposed(m, n) {
-            (true, m)
+            Plan {
+                transposed: true,
+                narrow: true,
+            }
         } else {
-            (false, n)
-        };
-        let kernel = if n <= LANES {
-            Kernel::Narrow
-        } else if n <= IN_PLACE_MAX_N {
-            Kernel::InPlace
-        } else {
-            Kernel::Packed
-        };
-        Plan { transposed, kernel }
+            Plan {
+                transposed: computes_transposed(m, n),
+                narrow: false,
+            }
+        }
     }
 }
 
@@ -247,8 +235,8 @@ fn assert_fits(name: &str, len: usize, rows: usize, cols: usize, rs: usize, cs: 
     );
 }
 
-/// Whether `(i, j) ↦ i·rs + j·cs` is one-to-one on `m×n` (sufficient test): along the larger stride, each line of
-/// the other dimension must end before the next one starts.
+/// Whether `(i, j) ↦ i·rs + j·cs` is one-to-one on `m×n` (a sufficient test): along the larger
+/// stride, each line of the other dimension must end before the next one starts.
 fn elements_are_distinct(m: usize, n: usize, rs: usize, cs: usize) -> bool {
     if m == 0 || n == 0 {
         return true;
@@ -262,6 +250,8 @@ fn elements_are_distinct(m: usize, n: usize, rs: usize, cs: usize) -> bool {
 }
 
 /// Whether computing `Cᵀ = Bᵀ·Aᵀ` pads fewer elements to whole MR×NR tiles than `C = A·B`.
+/// (On a tie the given orientation is kept: transposing a dense layer's product to get a
+/// narrower B panel was measured 2× slower, as A's rows are then read across cache lines.)
 fn computes_transposed(m: usize, n: usize) -> bool {
     let padded = |rows: usize, cols: usize| rows.next_multiple_of(MR) * cols.next_multiple_of(NR);
     padded(n, m) < padded(m, n)
@@ -325,30 +315,21 @@ fn scale(c: &mut ViewMut, m: usize, n: usize, beta: f32) {
     }
 }
 
-/// Block sizes for one product: each dimension is cut into equal blocks no larger than its
-/// limit (so 576 = 3×192 rather than 256 + 256 + 64), rounded up to whole slivers.
+/// Block sizes for one product: `k` and `n` are cut into equal blocks no larger than their
+/// limits (so 576 = 3×192 rather than 256 + 256 + 64), `nc` rounded up to whole slivers of
+/// `width` columns; `rows` is the height of the tile (of the copy of A's last rows).
 struct Blocking {
     kc: usize,
-    mc: usize,
     nc: usize,
+    rows: usize,
 }
 
 impl Blocking {
-    fn new(m: usize, k: usize, n: usize) -> Self {
+    fn new(k: usize, n: usize, rows: usize, width: usize) -> Self {
         Blocking {
             kc: balanced_block(k, KC, 1),
-            mc: balanced_block(m, MC, MR),
-            nc: balanced_block(n, NC, NR),
-        }
-    }
-
-    /// The blocks of [`gemm_in_place`]: a `kc×nc` B panel of slivers `width` wide, and one
-    /// copied group of `rows` rows of A.
-    fn in_place(k: usize, n: usize, rows: usize, width: usize) -> Self {
-        Blocking {
-            kc: balanced_block(k, KC, 1),
-            mc: rows,
             nc: balanced_block(n, NC, width),
+            rows,
         }
     }
 
@@ -356,8 +337,8 @@ impl Blocking {
         self.kc * self.nc
     }
 
-    fn a_block_len(&self) -> usize {
-        self.mc * self.kc
+    fn last_rows_len(&self) -> usize {
+        self.rows * self.kc
     }
 }
 
@@ -368,43 +349,8 @@ fn balanced_block(len: usize, limit: usize, unit: usize) -> usize {
     len.div_ceil(count).next_multiple_of(unit)
 }
 
-/// The blocked loop nest of the module documentation, for `m, k, n ≥ 1`.
-#[allow(clippy::too_many_arguments)]
-fn gemm_packed(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: View,
-    b: View,
-    beta: f32,
-    c: &mut ViewMut,
-    pack: &mut [f32],
-) {
-    let blocks = Blocking::new(m, k, n);
-    let (b_panel, a_block) = split_pack(pack, &blocks);
-    for j0 in (0..n).step_by(blocks.nc) {
-        let nc = blocks.nc.min(n - j0);
-        for p0 in (0..k).step_by(blocks.kc) {
-            let kc = blocks.kc.min(k - p0);
-            // Later k blocks add to what the first one wrote.
-            let beta = if p0 == 0 { beta } else { 1.0 };
-            pack::pack_b(b.offset(p0, j0), kc, nc, NR, b_panel);
-            for i0 in (0..m).step_by(blocks.mc) {
-                let mc = blocks.mc.min(m - i0);
-                pack::pack_a(a.offset(i0, p0), mc, kc, a_block);
-                let tile_origin = i0 * c.rs + j0 * c.cs;
-                let mut c_block = ViewMut {
-                    data: &mut c.data[tile_origin..],
-                    ..*c
-                };
-                multiply_block((mc, kc, nc), alpha, a_block, b_panel, beta, &mut c_block);
-            }
-        }
-    }
-}
-
-/// Splits the caller's scratch into the packed B panel (64-byte aligned) and the packed A block.
+/// Splits the caller's scratch into the packed B panel (64-byte aligned) and the copy of A's
+/// last rows.
 fn split_pack<'p>(pack: &'p mut [f32], blocks: &Blocking) -> (&'p mut [f32], &'p mut [f32]) {
     let misalignment = pack.as_ptr().align_offset(64);
     let skip = if misalignment < ALIGN_SLACK {
@@ -413,38 +359,10 @@ fn split_pack<'p>(pack: &'p mut [f32], blocks: &Blocking) -> (&'p mut [f32], &'p
         0
     };
     let (b_panel, rest) = pack[skip..].split_at_mut(blocks.b_panel_len());
-    (b_panel, &mut rest[..blocks.a_block_len()])
+    (b_panel, &mut rest[..blocks.last_rows_len()])
 }
 
-/// The macro-kernel: every MR×NR tile of one `mc×nc` block of C from a packed A block
-/// (`mc×kc`) and a packed B panel (`kc×nc`).
-fn multiply_block(
-    (mc, kc, nc): (usize, usize, usize),
-    alpha: f32,
-    a_block: &[f32],
-    b_panel: &[f32],
-    beta: f32,
-    c: &mut ViewMut,
-) {
-    let a_slivers = a_block[..mc.div_ceil(MR) * MR * kc].chunks_exact(MR * kc);
-    let b_slivers = b_panel[..nc.div_ceil(NR) * NR * kc].chunks_exact(NR * kc);
-    for (jt, b_sliver) in b_slivers.enumerate() {
-        let j = jt * NR;
-        let cols = NR.min(nc - j);
-        for (it, a_sliver) in a_slivers.clone().enumerate() {
-            let i = it * MR;
-            let rows = MR.min(mc - i);
-            let tile = microkernel::multiply_slivers(a_sliver, b_sliver);
-            let mut c_tile = ViewMut {
-                data: &mut c.data[i * c.rs + j * c.cs..],
-                ..*c
-            };
-            microkernel::write_tile(&tile, rows, cols, alpha, beta, &mut c_tile);
-        }
-    }
-}
-
-/// The product with A read in place, for `m, k, n ≥ 1`: B is packed into slivers of
+/// The loop nest of the module documentation, for `m, k, n ≥ 1`: B is packed into slivers of
 /// `W = VECS·LANES` columns, and each group of ROWS rows of A is multiplied by every sliver of
 /// the panel (the row group stays in L1, the panel in L2). The last `m mod ROWS` rows are
 /// copied, zero-padded, so that the kernel never reads past A.
@@ -461,7 +379,7 @@ fn gemm_in_place<const ROWS: usize, const VECS: usize>(
     pack: &mut [f32],
 ) {
     let width = VECS * LANES;
-    let blocks = Blocking::in_place(k, n, ROWS, width);
+    let blocks = Blocking::new(k, n, ROWS, width);
     let (b_panel, last_rows) = split_pack(pack, &blocks);
     let whole_rows = m - m % ROWS;
     for j0 in (0..n).step_by(blocks.nc) {

@@ -1,23 +1,7 @@
-//! Packing: copying a block of A or B into the contiguous, zero-padded sliver layout that the
+//! Packing: copying a panel of B into the contiguous, zero-padded sliver layout that the
 //! microkernel streams through (Goto & van de Geijn 2008, §5).
 
-use super::{View, MR};
-
-/// Packs the `mc×kc` block of A at `a` into `⌈mc/MR⌉` slivers of `MR·kc` floats: sliver `s`
-/// holds column `p` of rows `s·MR..s·MR+MR` at `p·MR`. Rows past `mc` are zeros.
-pub(super) fn pack_a(a: View, mc: usize, kc: usize, dst: &mut [f32]) {
-    let slivers = dst[..mc.div_ceil(MR) * MR * kc].chunks_exact_mut(MR * kc);
-    for (s, sliver) in slivers.enumerate() {
-        let first_row = s * MR;
-        let rows = MR.min(mc - first_row);
-        for (p, column) in sliver.chunks_exact_mut(MR).enumerate() {
-            for (r, x) in column[..rows].iter_mut().enumerate() {
-                *x = a.at(first_row + r, p);
-            }
-            column[rows..].fill(0.0);
-        }
-    }
-}
+use super::View;
 
 /// Packs the `kc×nc` panel of B at `b` into `⌈nc/width⌉` slivers of `kc·width` floats: sliver
 /// `s` holds row `p` of columns `s·width..(s+1)·width` at `p·width`. Columns past `nc` are zeros.
