@@ -51,7 +51,7 @@ use crate::simd::LANES;
 const MR: usize = 8;
 #[cfg(not(target_feature = "avx512f"))]
 const MR: usize = 6;
-/// Rows of the one-vector-wide tile used when `n ≤ LANES` .
+/// Rows of the one-vector-wide tile used when `n ≤ LANES`.
 #[cfg(target_feature = "avx512f")]
 const NARROW_MR: usize = 16;
 #[cfg(not(target_feature = "avx512f"))]
