@@ -1,0 +1,53 @@
+//! Packing: copying a panel of B into the contiguous, zero-padded sliver layout that the
+//! microkernel streams through (Goto & van de Geijn 2008, §5).
+
+use super::View;
+
+/// Packs the `kc×nc` panel of B at `b` into `⌈nc/width⌉` slivers of `kc·width` floats: sliver
+/// `s` holds row `p` of columns `s·width..(s+1)·width` at `p·width`. Columns past `nc` are zeros.
+pub(super) fn pack_b(b: View, kc: usize, nc: usize, width: usize, dst: &mut [f32]) {
+    let slivers = dst[..nc.div_ceil(width) * width * kc].chunks_exact_mut(width * kc);
+    for (s, sliver) in slivers.enumerate() {
+        let first_col = s * width;
+        let cols = width.min(nc - first_col);
+        if b.rs == 1 && b.cs != 1 {
+            pack_columns(b.offset(0, first_col), kc, cols, width, sliver);
+            continue;
+        }
+        for (p, row) in sliver.chunks_exact_mut(width).enumerate() {
+            if b.cs == 1 {
+                let start = p * b.rs + first_col;
+                row[..cols].copy_from_slice(&b.data[start..start + cols]);
+            } else {
+                for (c, x) in row[..cols].iter_mut().enumerate() {
+                    *x = b.at(p, first_col + c);
+                }
+            }
+            row[cols..].fill(0.0);
+        }
+    }
+}
+
+/// [`pack_b`] for one sliver of a B whose columns are contiguous (a transposed operand): reads
+/// each column in order and scatters it with stride `width`.
+fn pack_columns(b: View, kc: usize, cols: usize, width: usize, sliver: &mut [f32]) {
+    for c in 0..width {
+        let dst = sliver[c..].iter_mut().step_by(width);
+        if c < cols {
+            let column = &b.data[c * b.cs..c * b.cs + kc];
+            dst.zip(column).for_each(|(x, &v)| *x = v);
+        } else {
+            dst.for_each(|x| *x = 0.0);
+        }
+    }
+}
+
+/// Copies the `rows×kc` block of A at `a` row-major into `dst` (row `r` at `r·kc`) and zeros
+/// the rows after it, up to the end of `dst`.
+pub(super) fn copy_rows_zero_padded(a: View, rows: usize, kc: usize, dst: &mut [f32]) {
+    for (r, row) in dst.chunks_exact_mut(kc).enumerate() {
+        for (p, x) in row.iter_mut().enumerate() {
+            *x = if r < rows { a.at(r, p) } else { 0.0 };
+        }
+    }
+}
