@@ -9,12 +9,14 @@ pub mod data;
 pub mod dims;
 mod error;
 pub mod init;
+pub mod io;
 pub mod layers;
 pub mod loss;
 pub mod model;
 pub mod optim;
 pub mod presets;
 pub mod sequential;
+pub mod torch;
 pub mod train;
 
 pub use dims::Dims;

@@ -298,6 +298,11 @@ impl Trainer {
         &mut self.rng
     }
 
+    /// The shuffling stream, read-only (for saving a checkpoint).
+    pub fn rng(&self) -> &Xoshiro256PlusPlus {
+        &self.rng
+    }
+
     /// Copies the samples `idx` of `data` into the batch buffers.
     fn gather(&mut self, data: &Dataset, idx: &[usize]) {
         let (s, e) = (data.sample.size(), data.n_extra);
