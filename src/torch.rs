@@ -38,7 +38,7 @@
 //!
 //! - `specz_baseline` (16 trunk layers): `0, 4, 8` Conv1d (`weight [16, in, 8]`, `bias`);
 //!   `3, 7, 11` BatchNorm1d (`weight, bias, running_mean, running_var, num_batches_tracked`);
-//!   `14` Linear `[512, 16·220]` (flatten permutation); `16` Linear `[k, 512]`. This is
+//!   `14` Linear `[512, 16·221]` (flatten permutation); `16` Linear `[k, 512]`. This is
 //!   `nn.Sequential` of `3 × [Conv1d(·, 16, 8, padding='same'), ReLU, MaxPool1d(3, 2),
 //!   BatchNorm1d(16)], Flatten, Dropout, Linear, Dropout, Linear`: PyTorch's `'same'` pads an
 //!   even kernel 3 left and 4 right, as zcnn does.
