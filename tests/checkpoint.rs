@@ -148,7 +148,11 @@ fn trained_bytes(threads: usize, metadata: &BTreeMap<String, String>) -> Vec<u8>
 #[test]
 fn bytes_are_deterministic_across_runs_and_thread_counts() {
     let mut meta = BTreeMap::new();
-    for (k, v) in [("zcnn.config", "[model]\npreset = 'tiny'"), ("b", "2"), ("a", "1")] {
+    for (k, v) in [
+        ("zcnn.config", "[model]\npreset = 'tiny'"),
+        ("b", "2"),
+        ("a", "1"),
+    ] {
         meta.insert(k.to_string(), v.to_string());
     }
     let one = trained_bytes(1, &meta);
@@ -158,14 +162,17 @@ fn bytes_are_deterministic_across_runs_and_thread_counts() {
     let header_len = u64::from_le_bytes(one[..8].try_into().unwrap()) as usize;
     let header = std::str::from_utf8(&one[8..8 + header_len]).unwrap();
     assert!(header.contains(r#""a":"1","b":"2""#), "{header}");
-    assert!(header_len % 8 == 0);
+    assert!(header_len.is_multiple_of(8));
 }
 
 #[test]
 fn metadata_round_trips_and_the_reserved_prefix_is_refused() {
     let model = tiny_1d(0);
     let mut meta = BTreeMap::new();
-    meta.insert("zcnn.config".to_string(), "{\"preset\": \"tiny\"}".to_string());
+    meta.insert(
+        "zcnn.config".to_string(),
+        "{\"preset\": \"tiny\"}".to_string(),
+    );
     let bytes = checkpoint_bytes(&model, None, &meta).unwrap();
     let ckpt = parse_checkpoint(&bytes).unwrap();
     assert_eq!(ckpt.metadata, meta);
@@ -174,7 +181,10 @@ fn metadata_round_trips_and_the_reserved_prefix_is_refused() {
 
     meta.insert("zcnn_state.epoch".to_string(), "3".to_string());
     let err = checkpoint_bytes(&model, None, &meta).unwrap_err().0;
-    assert!(err.contains("reserved prefix") && err.contains("zcnn_state.epoch"), "{err}");
+    assert!(
+        err.contains("reserved prefix") && err.contains("zcnn_state.epoch"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -183,8 +193,8 @@ fn training_state_must_exist_and_match_the_optimiser() {
     let data = random_data(&model, 6, 1);
     let mut opt = optimizer(&model, adam());
     let mut trainer = Trainer::new(&model, &data, config(1, 0)).unwrap();
-    let model_only = parse_checkpoint(&checkpoint_bytes(&model, None, &BTreeMap::new()).unwrap())
-        .unwrap();
+    let model_only =
+        parse_checkpoint(&checkpoint_bytes(&model, None, &BTreeMap::new()).unwrap()).unwrap();
     let err = model_only
         .restore_training(&mut model, &mut opt, &mut trainer)
         .unwrap_err()
@@ -203,7 +213,10 @@ fn training_state_must_exist_and_match_the_optimiser() {
         .restore_training(&mut model, &mut sgd, &mut trainer)
         .unwrap_err()
         .0;
-    assert!(err.contains("optimiser is adam") && err.contains("sgd"), "{err}");
+    assert!(
+        err.contains("optimiser is adam") && err.contains("sgd"),
+        "{err}"
+    );
 }
 
 fn model_file(dir: &std::path::Path) -> (PathBuf, Vec<u8>) {
@@ -233,15 +246,18 @@ fn corrupt_headers_are_named_and_described() {
     bytes[8] = b'x'; // the header's opening brace
     std::fs::write(&path, &bytes).unwrap();
     let err = load_checkpoint(&path).unwrap_err().0;
-    assert!(err.contains("model.safetensors") && err.contains("bad header"), "{err}");
+    assert!(
+        err.contains("model.safetensors") && err.contains("bad header"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn unsupported_dtypes_are_named() {
     let data: Vec<u8> = [1.0f64, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
-    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![2], &data)
-        .unwrap();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![2], &data).unwrap();
     let bytes = safetensors::serialize([("0.bias", view)], None).unwrap();
     let err = parse_checkpoint(&bytes).unwrap_err().0;
     assert!(err.contains("'0.bias'") && err.contains("F64"), "{err}");

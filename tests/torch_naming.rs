@@ -40,7 +40,11 @@ fn train_passes(model: &mut Model, batch: usize, seed: u64) {
 /// bit-identical predictions and re-export identically.
 fn assert_round_trip(mut a: Model, mut b: Model, batch: usize) {
     train_passes(&mut a, batch, 11);
-    assert_ne!(a.params(), b.params(), "the two models must start different");
+    assert_ne!(
+        a.params(),
+        b.params(),
+        "the two models must start different"
+    );
     let exported = a.export_torch();
     b.import_torch(exported.clone()).unwrap();
     assert_eq!(a.params(), b.params());
@@ -196,7 +200,11 @@ fn flatten_permutes_dense_columns_to_channels_first() {
             };
         }
     }
-    let w = model.export_torch().into_iter().find(|t| t.name == "3.weight").unwrap();
+    let w = model
+        .export_torch()
+        .into_iter()
+        .find(|t| t.name == "3.weight")
+        .unwrap();
     let TensorData::F32(w) = w.data else {
         panic!("a float weight")
     };
@@ -219,7 +227,11 @@ fn flatten_permutes_dense_columns_to_channels_first() {
             }
         }
         y += w[o * cols + len * ch] * ebv[0];
-        assert!((y - ours_hidden[o]).abs() < 1e-4, "{y} vs {}", ours_hidden[o]);
+        assert!(
+            (y - ours_hidden[o]).abs() < 1e-4,
+            "{y} vs {}",
+            ours_hidden[o]
+        );
     }
 }
 
@@ -242,7 +254,10 @@ fn heads_after_a_flattened_trunk_are_permuted() {
         *w = j as f32;
     }
     let exported = model.export_torch();
-    let w = exported.iter().find(|t| t.name == "heads.a.0.weight").unwrap();
+    let w = exported
+        .iter()
+        .find(|t| t.name == "heads.a.0.weight")
+        .unwrap();
     assert_eq!(w.data, TensorData::F32(vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]));
 }
 
@@ -260,7 +275,11 @@ fn head_names_must_suit_pytorch_modules() {
             .collect();
         Model::new(t, heads, 0, 0)
     };
-    assert!(make(["z", "z"]).err().unwrap().0.contains("two heads are named 'z'"));
+    assert!(make(["z", "z"])
+        .err()
+        .unwrap()
+        .0
+        .contains("two heads are named 'z'"));
     assert!(make(["a.b", "c"]).err().unwrap().0.contains("'a.b'"));
     assert!(make(["a", "b"]).is_ok());
 }
@@ -280,7 +299,11 @@ fn import_errors_are_clear_and_change_nothing() {
         for n in needles {
             assert!(err.contains(n), "'{n}' not in: {err}");
         }
-        assert_eq!(model.export_torch(), before, "a failed import changed the model");
+        assert_eq!(
+            model.export_torch(),
+            before,
+            "a failed import changed the model"
+        );
     };
 
     let mut missing = good.clone();
@@ -295,11 +318,23 @@ fn import_errors_are_clear_and_change_nothing() {
 
     let mut shape = good.clone();
     tensor_mut(&mut shape, "trunk.0.weight").shape = vec![5, 3, 2];
-    check(shape, &["trunk.0.weight", "expected shape [5, 2, 3], found [5, 3, 2]"]);
+    check(
+        shape,
+        &[
+            "trunk.0.weight",
+            "expected shape [5, 2, 3], found [5, 3, 2]",
+        ],
+    );
 
     let mut dtype = good.clone();
     tensor_mut(&mut dtype, "trunk.5.num_batches_tracked").data = TensorData::F32(vec![1.0]);
-    check(dtype, &["trunk.5.num_batches_tracked", "expected dtype I64, found F32"]);
+    check(
+        dtype,
+        &[
+            "trunk.5.num_batches_tracked",
+            "expected dtype I64, found F32",
+        ],
+    );
 
     let mut nan = good.clone();
     if let TensorData::F32(v) = &mut tensor_mut(&mut nan, "heads.class.1.weight").data {
@@ -322,7 +357,10 @@ fn import_errors_are_clear_and_change_nothing() {
     check(twice, &["given twice", &good[0].name]);
 
     // A single-head checkpoint does not load into a multi-head model: both lists are named.
-    check(specz(0).export_torch(), &["missing tensors", "unexpected tensors", "and "]);
+    check(
+        specz(0).export_torch(),
+        &["missing tensors", "unexpected tensors", "and "],
+    );
 
     // And the good set loads.
     model.import_torch(good.clone()).unwrap();
