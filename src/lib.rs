@@ -9,6 +9,7 @@ pub mod data;
 pub mod dims;
 mod error;
 pub mod init;
+pub mod io;
 pub mod layers;
 pub mod loss;
 pub mod metrics;
@@ -18,6 +19,7 @@ pub mod presets;
 pub mod redshift;
 pub mod report;
 pub mod sequential;
+pub mod torch;
 pub mod train;
 
 pub use dims::Dims;

@@ -10,15 +10,20 @@
 //! The backward pass runs every head, sums their input gradients into the trunk's output
 //! gradient, and then runs the trunk. Frozen layers run in evaluation mode and the optimiser
 //! skips their parameters, so a frozen trunk stays bit-identical while the heads train.
+//!
+//! [`Model::export_torch`] and [`Model::import_torch`] move the tensors to and from PyTorch's
+//! layouts and `state_dict` names (see [`crate::torch`] for the naming scheme).
 
 use crate::dims::Dims;
 use crate::layers::{Ctx, Mode, Pass};
 use crate::loss::{Loss, TargetBatch};
 use crate::optim::Optimizer;
 use crate::sequential::Sequential;
-use crate::{ensure, Result};
+use crate::torch::{TensorData, TensorSink, TensorSource, TorchTensor};
+use crate::{ensure, Error, Result};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// One output of the network with the loss it is trained with.
@@ -83,9 +88,11 @@ pub struct Model {
 impl Model {
     /// Assembles a model and initialises its parameters from `seed`. `n_extra` is the number
     /// of per-sample scalars fed to `AppendScalars` layers (0 if none).
-    pub fn new(trunk: Sequential, heads: Vec<Head>, n_extra: usize, seed: u64) -> Result<Self> {
+    /// Head names must be unique, non-empty and free of `.` (they name PyTorch modules).
+    pub fn new(trunk: Sequential, mut heads: Vec<Head>, n_extra: usize, seed: u64) -> Result<Self> {
         ensure!(!heads.is_empty(), "a model needs at least one head");
-        for h in &heads {
+        check_head_names(heads.iter().map(|h| h.name.as_str()))?;
+        for h in &mut heads {
             ensure!(
                 h.net.in_dims() == trunk.out_dims(),
                 "head '{}' takes {}, but the trunk outputs {}",
@@ -93,6 +100,7 @@ impl Model {
                 h.net.in_dims(),
                 trunk.out_dims()
             );
+            h.net.set_input_feature_order(trunk.output_feature_order());
         }
         let mut model = Model {
             trunk,
@@ -207,12 +215,20 @@ impl Model {
 
     /// Replaces head `h` (e.g. with a different number of classes) and initialises it from
     /// `seed`; the trunk and the other heads keep their parameters.
-    pub fn replace_head(&mut self, h: usize, head: Head, seed: u64) -> Result<()> {
+    pub fn replace_head(&mut self, h: usize, mut head: Head, seed: u64) -> Result<()> {
         ensure!(
             h < self.heads.len(),
             "no head {h}: the model has {}",
             self.heads.len()
         );
+        let others = self.heads.iter().enumerate().filter(|&(i, _)| i != h);
+        check_head_names(
+            others
+                .map(|(_, x)| x.name.as_str())
+                .chain([head.name.as_str()]),
+        )?;
+        head.net
+            .set_input_feature_order(self.trunk.output_feature_order());
         ensure!(
             head.net.in_dims() == self.trunk.out_dims(),
             "head '{}' takes {}, but the trunk outputs {}",
@@ -418,8 +434,184 @@ impl Model {
         &mut self.dropout_rng
     }
 
+    /// The dropout stream (saved with a checkpoint for exact resumption).
+    pub fn dropout_rng(&self) -> &Xoshiro256PlusPlus {
+        &self.dropout_rng
+    }
+
+    /// Every tensor (parameters and batch-norm state) in PyTorch's layout and `state_dict`
+    /// names: one `nn.Sequential` (`"{i}.weight"`) for a single head, `"trunk.{i}.…"` and
+    /// `"heads.{name}.{j}.…"` for several (see [`crate::torch`]).
+    pub fn export_torch(&self) -> Vec<TorchTensor> {
+        let mut out = Vec::new();
+        let mut sink = TensorSink::new(&mut out);
+        let trunk_params = &self.params[self.trunk_range()];
+        if let [head] = &self.heads[..] {
+            let trunk_len = self.trunk.layers().len();
+            self.trunk.export_torch(trunk_params, 0, &mut sink);
+            let head_params = &self.params[self.head_range(0)];
+            head.net.export_torch(head_params, trunk_len, &mut sink);
+        } else {
+            self.trunk
+                .export_torch(trunk_params, 0, &mut sink.within("trunk"));
+            for (h, head) in self.heads.iter().enumerate() {
+                let mut sink = sink.within(&format!("heads.{}", head.name));
+                head.net
+                    .export_torch(&self.params[self.head_range(h)], 0, &mut sink);
+            }
+        }
+        out
+    }
+
+    /// Loads tensors named and laid out as [`Model::export_torch`] writes them (e.g. a
+    /// PyTorch `state_dict`). All or nothing: on error the model is unchanged, and the message
+    /// names the missing or unexpected tensors, the expected and found shape or dtype, or the
+    /// first non-finite value.
+    pub fn import_torch(&mut self, tensors: Vec<TorchTensor>) -> Result<()> {
+        let mut given = BTreeMap::new();
+        for t in tensors {
+            if let Some(dup) = given.insert(t.name.clone(), t) {
+                return Err(Error(format!("tensor '{}' is given twice", dup.name)));
+            }
+        }
+        let current = self.export_torch();
+        check_tensors(&current, &given)?;
+        if let Err(e) = self.apply_tensors(&given) {
+            // A layer refused a value the checks above let through: put the model back.
+            let before = current.into_iter().map(|t| (t.name.clone(), t)).collect();
+            self.apply_tensors(&before)
+                .expect("the model's own tensors load back");
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn apply_tensors(&mut self, tensors: &BTreeMap<String, TorchTensor>) -> Result<()> {
+        let source = TensorSource::new(tensors);
+        let trunk_range = self.trunk_range();
+        let trunk_len = self.trunk.layers().len();
+        let single = self.heads.len() == 1;
+        let trunk_source = if single {
+            TensorSource::new(tensors)
+        } else {
+            source.within("trunk")
+        };
+        self.trunk
+            .import_torch(&mut self.params[trunk_range], 0, &trunk_source)?;
+        for h in 0..self.heads.len() {
+            let range = self.head_range(h);
+            let head = &mut self.heads[h];
+            let (first, head_source) = if single {
+                (trunk_len, TensorSource::new(tensors))
+            } else {
+                (0, source.within(&format!("heads.{}", head.name)))
+            };
+            head.net
+                .import_torch(&mut self.params[range], first, &head_source)?;
+        }
+        Ok(())
+    }
+
     /// The seed the model was initialised from.
     pub fn seed(&self) -> u64 {
         self.seed
     }
+}
+
+/// Head names become PyTorch module names (`heads.{name}`): unique, non-empty, without `.`.
+fn check_head_names<'a>(names: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for name in names {
+        ensure!(
+            !name.is_empty() && !name.contains('.'),
+            "head name '{name}' must be non-empty and contain no '.'"
+        );
+        ensure!(seen.insert(name), "two heads are named '{name}'");
+    }
+    Ok(())
+}
+
+/// Checks `given` against the model's own tensors `expected`: the same names, dtypes and
+/// shapes, finite floats and non-negative counters.
+fn check_tensors(expected: &[TorchTensor], given: &BTreeMap<String, TorchTensor>) -> Result<()> {
+    let missing: Vec<&str> = expected
+        .iter()
+        .filter(|t| !given.contains_key(&t.name))
+        .map(|t| t.name.as_str())
+        .collect();
+    let known: std::collections::BTreeSet<&str> =
+        expected.iter().map(|t| t.name.as_str()).collect();
+    let extra: Vec<&str> = given
+        .keys()
+        .map(String::as_str)
+        .filter(|n| !known.contains(n))
+        .collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("missing tensors {}", name_list(&missing)));
+        }
+        if !extra.is_empty() {
+            parts.push(format!("unexpected tensors {}", name_list(&extra)));
+        }
+        return Err(Error(format!(
+            "the tensors do not match the model: {}",
+            parts.join("; ")
+        )));
+    }
+    for want in expected {
+        let got = &given[&want.name];
+        ensure!(
+            got.data.dtype() == want.data.dtype(),
+            "tensor '{}': expected dtype {}, found {}",
+            want.name,
+            want.data.dtype(),
+            got.data.dtype()
+        );
+        ensure!(
+            got.shape == want.shape && got.data.len() == want.data.len(),
+            "tensor '{}': expected shape {:?}, found {:?}",
+            want.name,
+            want.shape,
+            got.shape
+        );
+        match &got.data {
+            TensorData::F32(v) => {
+                if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                    return Err(Error(format!(
+                        "tensor '{}': value {} at index {:?} is not finite",
+                        want.name,
+                        v[i],
+                        crate::torch::unravel_index(i, &got.shape)
+                    )));
+                }
+            }
+            TensorData::I64(v) => {
+                if let Some(i) = v.iter().position(|&x| x < 0) {
+                    return Err(Error(format!(
+                        "tensor '{}': counter {} at index {:?} is negative",
+                        want.name,
+                        v[i],
+                        crate::torch::unravel_index(i, &got.shape)
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `'a', 'b', 'c'` — at most ten names, then how many more.
+fn name_list(names: &[&str]) -> String {
+    const SHOWN: usize = 10;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s += &format!(" and {} more", names.len() - SHOWN);
+    }
+    s
 }

@@ -38,6 +38,8 @@ pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};
 
 use crate::dims::Dims;
 use crate::init::WeightInit;
+use crate::torch::{FeatureOrder, TensorSink, TensorSource};
+use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// Training (batch statistics, dropout active) or evaluation (running statistics, no dropout).
@@ -152,5 +154,23 @@ pub trait Layer: Send {
     /// Mutable access to the non-trainable state, in the order of [`Layer::state`].
     fn state_mut(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {
         Vec::new()
+    }
+
+    /// Tells the layer the order of its input features (see [`FeatureOrder`]) and returns that
+    /// of its output. `Sequential` calls it as layers are pushed, so that a dense layer after a
+    /// flatten exports its weight columns in PyTorch's channels-first order. The default (a
+    /// layer that mixes or reshapes its features) forgets the order.
+    fn connect_feature_order(&mut self, _input: FeatureOrder) -> FeatureOrder {
+        FeatureOrder::Plain
+    }
+
+    /// Writes this layer's tensors (parameters from `params`, and state) in PyTorch's layout,
+    /// named relative to the layer (`"weight"`, `"running_mean"`, …).
+    fn export_tensors(&self, _params: &[f32], _out: &mut TensorSink) {}
+
+    /// Reads this layer's tensors in PyTorch's layout, the inverse of
+    /// [`Layer::export_tensors`]. Fails on a missing tensor or a wrong shape or dtype.
+    fn import_tensors(&mut self, _source: &TensorSource, _params: &mut [f32]) -> Result<()> {
+        Ok(())
     }
 }
