@@ -5,6 +5,8 @@
 //! initialisers, optimisers and the training loop on top of them (see the README for the
 //! architecture).
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod data;
 pub mod dims;
 mod error;

@@ -1,0 +1,213 @@
+//! The run configuration: what to simulate, which model, how to train. Read from TOML (unknown
+//! keys are rejected with the closest valid key suggested), then overridden by flags.
+
+use serde::{Deserialize, Serialize};
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    pub simulate: SimulateConfig,
+    pub model: ModelConfig,
+    pub train: TrainSettings,
+}
+
+/// The simulated dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulateConfig {
+    /// Instrument preset: "seed" (11,000–20,000 Å, 1,780 pixels) or "euclid" (NISP red grism).
+    pub preset: String,
+    /// Number of spectra (one per rest-frame galaxy when `galaxies` is 0).
+    pub n_spectra: usize,
+    /// Size of the rest-frame SED library (0: as many as spectra).
+    pub galaxies: usize,
+    pub seed: u64,
+    /// Add emission lines to the built-in templates.
+    pub lines: bool,
+    /// White Gaussian noise at this signal-to-noise ratio (absent: the preset's noise model).
+    pub snr: Option<f64>,
+    /// "none", "max", "median" or "l2".
+    pub normalisation: String,
+    /// A folder of rest-frame `.sed` files to use instead of the built-in library.
+    pub sed_dir: Option<String>,
+}
+
+impl Default for SimulateConfig {
+    fn default() -> Self {
+        SimulateConfig {
+            preset: "seed".into(),
+            n_spectra: 10_000,
+            galaxies: 0,
+            seed: 1,
+            lines: true,
+            snr: None,
+            normalisation: "max".into(),
+            sed_dir: None,
+        }
+    }
+}
+
+/// The network and what it predicts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// "specz-baseline" (the only spectroscopic preset so far).
+    pub preset: String,
+    /// "classes" (classification over redshift bins) or "regression" (one value, MSE).
+    pub target: String,
+    pub bins: usize,
+    pub z_min: f64,
+    pub z_max: f64,
+    /// "cross_entropy", "soft_cross_entropy", "js_entropy", "kl" (classes) or "mse".
+    pub loss: String,
+    /// Width of the Gaussian soft labels, in bins (soft targets only).
+    pub label_sigma_bins: f64,
+    /// Weights of JS(Q, P) and H(P) for the "js_entropy" loss.
+    pub lambda1: f32,
+    pub lambda2: f32,
+    /// Point estimate of a predicted distribution: "mode", "mean" or "median".
+    pub estimator: String,
+    pub seed: u64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            preset: "specz-baseline".into(),
+            target: "classes".into(),
+            bins: 800,
+            z_min: 1.0,
+            z_max: 1.8,
+            loss: "cross_entropy".into(),
+            label_sigma_bins: 2.0,
+            lambda1: 0.9,
+            lambda2: 0.1,
+            estimator: "mode".into(),
+            seed: 1,
+        }
+    }
+}
+
+/// The optimiser and the training loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainSettings {
+    pub epochs: usize,
+    pub batch: usize,
+    /// "adam", "adamw" or "sgd" (with Nesterov momentum 0.9).
+    pub optimizer: String,
+    pub lr: f32,
+    pub weight_decay: f32,
+    /// "constant", "cosine" or "linear" (to lr/30 over the run).
+    pub schedule: String,
+    pub seed: u64,
+    /// Fractions of the dataset held out for validation and test (the last spectra).
+    pub val_fraction: f64,
+    pub test_fraction: f64,
+    /// Stop when the validation loss has not improved for this many epochs (0: never).
+    pub patience: usize,
+    /// Use only this many training spectra (0: all), for training-set-size studies.
+    pub max_train: usize,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            epochs: 10,
+            batch: 32,
+            optimizer: "adam".into(),
+            lr: 1e-3,
+            weight_decay: 0.0,
+            schedule: "constant".into(),
+            seed: 1,
+            val_fraction: 0.1,
+            test_fraction: 0.1,
+            patience: 0,
+            max_train: 0,
+        }
+    }
+}
+
+impl RunConfig {
+    /// Parses TOML; an unknown key is an error naming it, its table and the closest valid key.
+    pub fn from_toml(text: &str, source: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| describe_toml_error(&e.to_string(), source))
+    }
+
+    /// The configuration as TOML (stored with datasets and checkpoints).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a config always serialises")
+    }
+}
+
+/// Turns serde's "unknown field `x`, expected one of `a`, `b`" into a message with a suggestion.
+fn describe_toml_error(message: &str, source: &str) -> String {
+    let first_line = message.trim();
+    let suggestion = unknown_field(first_line).and_then(|(found, expected)| {
+        expected
+            .iter()
+            .min_by_key(|e| edit_distance(&found, e))
+            .map(|best| format!(" (did you mean `{best}`?)"))
+    });
+    format!("{source}: {first_line}{}", suggestion.unwrap_or_default())
+}
+
+/// Extracts the unknown field and the expected ones from serde's message.
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = &message[message.find("unknown field `")? + "unknown field `".len()..];
+    let found = rest[..rest.find('`')?].to_string();
+    let expected = rest.split("expected").nth(1)?;
+    let names = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    Some((found, names))
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let c = RunConfig::default();
+        assert_eq!(RunConfig::from_toml(&c.to_toml(), "x").unwrap(), c);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_closest_valid_key() {
+        let err = RunConfig::from_toml("[train]\nepochz = 3\n", "cfg.toml").unwrap_err();
+        assert!(err.contains("cfg.toml"), "{err}");
+        assert!(err.contains("epochz"), "{err}");
+        assert!(err.contains("did you mean `epochs`"), "{err}");
+        let err = RunConfig::from_toml("[modle]\n", "cfg.toml").unwrap_err();
+        assert!(err.contains("did you mean `model`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_are_errors() {
+        let err = RunConfig::from_toml("[train]\nepochs = \"ten\"\n", "c.toml").unwrap_err();
+        assert!(err.contains("c.toml") && err.contains("epochs"), "{err}");
+    }
+}

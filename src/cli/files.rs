@@ -1,0 +1,228 @@
+//! The files the command reads and writes: dataset folders, predictions, training history and
+//! checkpoints. Every write is atomic (temporary file, then rename).
+
+use super::config::{ModelConfig, RunConfig};
+use crate::data::spectra::{SpectraSet, LINE_NAMES};
+use crate::io::npy::{read_npy, NpyExpect};
+use crate::redshift::estimates::{mean, median, mode};
+use crate::report::plots::plot_loss_curves;
+use crate::train::History;
+use serde_json::json;
+use std::path::Path;
+
+pub use super::checkpoint::{read_checkpoint, write_checkpoint};
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    crate::io::atomic::write_atomic(path, bytes).map_err(|e| e.to_string())
+}
+
+/// Writes an f32 NPY array atomically.
+pub fn write_npy(path: &Path, shape: &[usize], data: &[f32]) -> Result<(), String> {
+    crate::io::npy::write_npy(path, shape, data).map_err(|e| e.to_string())
+}
+
+/// The parts of a dataset folder that training and evaluation need.
+pub struct DatasetFiles {
+    pub pixels: usize,
+    /// `[n, pixels]`.
+    pub flux: Vec<f32>,
+    /// True redshifts.
+    pub z: Vec<f32>,
+}
+
+/// Writes a simulated dataset: `spectra.npy` `[n, pixels]`, `wavelengths.npy` `[pixels]` (Å),
+/// `labels.csv` (z and the true properties of each spectrum) and `simulation.toml`.
+pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let pixels = set.wavelengths.len();
+    write_npy(&dir.join("spectra.npy"), &[set.len(), pixels], &set.flux)?;
+    write_npy(&dir.join("wavelengths.npy"), &[pixels], &set.wavelengths)?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "index",
+        "z",
+        "ebv",
+        "halpha_flux",
+        "halpha_ew",
+        "lsf_sigma",
+        "flux_scale",
+        "noise_sigma",
+        "norm_scale",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    header.extend(LINE_NAMES.iter().map(|l| format!("flux_{l}")));
+    csv.write_record(&header).map_err(|e| e.to_string())?;
+    for (i, (z, p)) in set.z.iter().zip(&set.properties).enumerate() {
+        let mut row = vec![
+            i.to_string(),
+            z.to_string(),
+            p.ebv.to_string(),
+            p.halpha_flux.to_string(),
+            p.halpha_ew.to_string(),
+            p.lsf_sigma.to_string(),
+            p.flux_scale.to_string(),
+            p.noise_sigma.to_string(),
+            p.norm_scale.to_string(),
+        ];
+        row.extend(p.line_fluxes.iter().map(|f| f.to_string()));
+        csv.write_record(&row).map_err(|e| e.to_string())?;
+    }
+    let bytes = csv.into_inner().map_err(|e| e.to_string())?;
+    write_atomic(&dir.join("labels.csv"), &bytes)?;
+    let sim_only = RunConfig {
+        simulate: config.simulate.clone(),
+        ..RunConfig::default()
+    };
+    write_atomic(&dir.join("simulation.toml"), sim_only.to_toml().as_bytes())
+}
+
+/// Reads the spectra and true redshifts of a dataset folder, checking that they agree.
+pub fn read_dataset(dir: &Path) -> Result<DatasetFiles, String> {
+    let spectra = dir.join("spectra.npy");
+    let (n, pixels, flux) = read_spectra(&spectra)?;
+    let labels = dir.join("labels.csv");
+    let mut reader =
+        csv::Reader::from_path(&labels).map_err(|e| format!("{}: {e}", labels.display()))?;
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("{}: {e}", labels.display()))?
+        .clone();
+    let z_col = headers.iter().position(|h| h == "z").ok_or_else(|| {
+        format!(
+            "{}: no column 'z' (columns: {})",
+            labels.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let mut z = Vec::with_capacity(n);
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("{}: {e}", labels.display()))?;
+        let field = record.get(z_col).unwrap_or("");
+        let value: f32 = field.trim().parse().map_err(|_| {
+            format!(
+                "{}: row {}: z '{field}' is not a number",
+                labels.display(),
+                line + 1
+            )
+        })?;
+        if !value.is_finite() {
+            return Err(format!(
+                "{}: row {}: z is {value}",
+                labels.display(),
+                line + 1
+            ));
+        }
+        z.push(value);
+    }
+    if z.len() != n {
+        return Err(format!(
+            "{} holds {n} spectra but {} holds {} redshifts",
+            spectra.display(),
+            labels.display(),
+            z.len()
+        ));
+    }
+    Ok(DatasetFiles { pixels, flux, z })
+}
+
+/// Reads spectra `[n, pixels]` from an NPY file (f32 or f64; values must be finite).
+pub fn read_spectra(path: &Path) -> Result<(usize, usize, Vec<f32>), String> {
+    let expect = NpyExpect {
+        shape: Some(vec![None, None]),
+        ..NpyExpect::default()
+    };
+    let array = read_npy(path, &expect).map_err(|e| e.to_string())?;
+    Ok((array.shape[0], array.shape[1], array.data))
+}
+
+/// Writes the predictions: index and z, plus the mode, mean, median, standard deviation and
+/// peak probability of each distribution for a classifier.
+pub fn write_predictions(
+    path: &Path,
+    m: &ModelConfig,
+    z: &[f64],
+    pdfs: Option<&[f32]>,
+) -> Result<(), String> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let e = |e: csv::Error| e.to_string();
+    match pdfs {
+        None => {
+            csv.write_record(["index", "z"]).map_err(e)?;
+            for (i, v) in z.iter().enumerate() {
+                csv.write_record([i.to_string(), v.to_string()])
+                    .map_err(e)?;
+            }
+        }
+        Some(pdfs) => {
+            let b = super::pipeline::binning(m)?;
+            csv.write_record([
+                "index", "z", "z_mode", "z_mean", "z_median", "z_std", "p_max",
+            ])
+            .map_err(e)?;
+            for (i, (v, pdf)) in z.iter().zip(pdfs.chunks(m.bins)).enumerate() {
+                let mu = mean(&b, pdf)?;
+                let var: f64 = pdf
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &p)| p as f64 * (b.center(k) - mu).powi(2))
+                    .sum();
+                let p_max = pdf.iter().copied().fold(0.0f32, f32::max);
+                let row = [
+                    i.to_string(),
+                    v.to_string(),
+                    mode(&b, pdf)?.to_string(),
+                    mu.to_string(),
+                    median(&b, pdf)?.to_string(),
+                    var.sqrt().to_string(),
+                    p_max.to_string(),
+                ];
+                csv.write_record(&row).map_err(e)?;
+            }
+        }
+    }
+    write_atomic(path, &csv.into_inner().map_err(|e| e.to_string())?)
+}
+
+/// The training history as JSON; with `timing`, the seconds and samples/s of each epoch too
+/// (left out of checkpoints, whose bytes must not depend on the machine's speed).
+pub fn history_json(h: &History, timing: bool) -> serde_json::Value {
+    let epochs: Vec<_> = h
+        .epochs
+        .iter()
+        .map(|e| {
+            let mut v = json!({
+                "epoch": e.epoch + 1,
+                "train_loss": e.train_loss,
+                "val_loss": e.val_loss,
+                "val_accuracy": e.val_accuracy,
+            });
+            if timing {
+                v["seconds"] = json!(e.seconds);
+                v["samples_per_sec"] = json!(e.samples_per_sec);
+            }
+            v
+        })
+        .collect();
+    json!({ "epochs": epochs, "stopped_early": h.stopped_early, "interrupted": h.interrupted })
+}
+
+/// Writes `history.json`.
+pub fn write_history(path: &Path, h: &History) -> Result<(), String> {
+    let text =
+        serde_json::to_string_pretty(&history_json(h, true)).expect("a history always serialises");
+    write_atomic(path, text.as_bytes())
+}
+
+/// Plots the training and validation loss per epoch.
+pub fn plot_history(path: &Path, h: &History) -> Result<(), String> {
+    let train: Vec<f64> = h.epochs.iter().map(|e| e.train_loss as f64).collect();
+    let val: Vec<f64> = h
+        .epochs
+        .iter()
+        .filter_map(|e| e.val_loss.map(|v| v as f64))
+        .collect();
+    plot_loss_curves(path, &train, &val)
+}

@@ -1,0 +1,158 @@
+//! The `zcnn` command: simulate → train → evaluate → predict, and `run`, the main job that
+//! does all four on the built-in defaults. Built with the default feature `cli`.
+
+mod checkpoint;
+mod commands;
+pub mod config;
+mod files;
+mod pipeline;
+mod progress;
+mod report;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// zcnn: CNN redshift estimation, written by hand in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "zcnn", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every computing command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Threads for the kernels (default: all cores; RAYON_NUM_THREADS also works).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Seed of every random stream (overrides the config's seeds).
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
+    /// A TOML run configuration (see configs/); flags override it.
+    #[arg(long, short, global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The main job: simulate spectra, train, evaluate on the held-out test set, write the report.
+    Run {
+        /// Output folder (dataset, checkpoints, report).
+        #[arg(long, short, default_value = "runs/main")]
+        out: PathBuf,
+        #[command(flatten)]
+        overrides: Overrides,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Simulate a dataset: spectra.npy, wavelengths.npy, labels.csv and simulation.toml.
+    Simulate {
+        /// Output folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Instrument preset: seed or euclid.
+        #[arg(long)]
+        preset: Option<String>,
+        /// Number of spectra.
+        #[arg(long, short = 'n')]
+        n_spectra: Option<usize>,
+        /// White noise at this signal-to-noise ratio.
+        #[arg(long)]
+        snr: Option<f64>,
+        /// Rest-frame .sed files to use instead of the built-in templates.
+        #[arg(long)]
+        sed_dir: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Train a model on a simulated dataset; writes a checkpoint every epoch.
+    Train {
+        /// Dataset folder written by `zcnn simulate`.
+        #[arg(long, short)]
+        data: PathBuf,
+        /// Output folder (checkpoint.safetensors, history.json).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Continue from this checkpoint (bit-identically).
+        #[arg(long)]
+        resume: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: Overrides,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Evaluate a checkpoint on a dataset's test split (or all of it): metrics table, report.json, plots.
+    Evaluate {
+        #[arg(long)]
+        checkpoint: PathBuf,
+        #[arg(long, short)]
+        data: PathBuf,
+        /// Report folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Evaluate every spectrum, not only the test split.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Predict redshifts for a file of spectra (NPY [n, pixels]): z, summary of the distribution, optional PDFs.
+    Predict {
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Spectra as NPY, [n, pixels] (f32 or f64).
+        #[arg(long)]
+        spectra: PathBuf,
+        /// Output CSV of predictions.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Also write the full distributions [n, bins] to this NPY file.
+        #[arg(long)]
+        pdfs: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Training settings that flags may override.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Overrides {
+    /// Training epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Mini-batch size.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Learning rate.
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Number of redshift bins (classification).
+    #[arg(long)]
+    pub bins: Option<usize>,
+    /// Loss: cross_entropy, soft_cross_entropy, js_entropy, kl or mse (with --target regression).
+    #[arg(long)]
+    pub loss: Option<String>,
+    /// classes or regression.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Number of spectra to simulate (run only).
+    #[arg(long, short = 'n')]
+    pub n_spectra: Option<usize>,
+    /// Use at most this many training spectra.
+    #[arg(long)]
+    pub max_train: Option<usize>,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

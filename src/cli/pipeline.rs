@@ -1,0 +1,284 @@
+//! The steps every command shares: config → simulator settings, model, targets, data splits,
+//! training with a progress bar, and turning network outputs into redshifts.
+
+use super::config::{ModelConfig, RunConfig, SimulateConfig, TrainSettings};
+use crate::data::spectra::{
+    simulate, LibraryConfig, NoiseModel, Normalisation, SedLibrary, SimConfig, SpectraSet,
+};
+use crate::dims::Dims;
+use crate::kernels::optim::{AdamConfig, SgdConfig};
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::optim::{Optimizer, Rule, Schedule};
+use crate::presets::{specz_baseline, Output};
+use crate::redshift::binning::ZBinning;
+use crate::redshift::estimates::{point_estimates, PointEstimator};
+use crate::redshift::labels::{fill_targets, LabelKind, LabelWidth};
+use crate::train::{Dataset, TargetData};
+use std::ops::Range;
+use std::path::Path;
+
+/// The simulator settings of a run.
+pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
+    let mut sim = SimConfig::preset(&c.preset)?;
+    if let Some(snr) = c.snr {
+        if !(snr.is_finite() && snr > 0.0) {
+            return Err(format!("simulate.snr must be a positive number, got {snr}"));
+        }
+        sim.noise = NoiseModel::WhiteSnr { snr };
+    }
+    sim.normalisation = match c.normalisation.as_str() {
+        "none" => Normalisation::None,
+        "max" => Normalisation::Max,
+        "median" => Normalisation::Median,
+        "l2" => Normalisation::L2,
+        other => {
+            return Err(format!(
+                "simulate.normalisation: unknown '{other}' (none, max, median, l2)"
+            ))
+        }
+    };
+    sim.validate()?;
+    Ok(sim)
+}
+
+/// Simulates the dataset of a run.
+pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
+    if c.n_spectra == 0 {
+        return Err("simulate.n_spectra must be at least 1".into());
+    }
+    let sim = sim_config(c)?;
+    let library_seed = c.seed ^ 0x5ED_11B;
+    let library = match &c.sed_dir {
+        Some(dir) => SedLibrary::from_sed_dir(
+            Path::new(dir),
+            &LibraryConfig::user_seds(c.lines),
+            library_seed,
+        )?,
+        None => {
+            let galaxies = if c.galaxies == 0 {
+                c.n_spectra
+            } else {
+                c.galaxies
+            };
+            SedLibrary::builtin(galaxies, library_seed, c.lines)?
+        }
+    };
+    simulate(&sim, &library, c.n_spectra, c.seed)
+}
+
+/// The redshift bins of a classification model.
+pub fn binning(m: &ModelConfig) -> Result<ZBinning, String> {
+    ZBinning::new(m.z_min, m.z_max, m.bins)
+}
+
+/// The loss named in the config.
+fn loss(m: &ModelConfig) -> Result<Loss, String> {
+    Ok(match m.loss.as_str() {
+        "cross_entropy" => Loss::CrossEntropy,
+        "soft_cross_entropy" => Loss::SoftCrossEntropy,
+        "js_entropy" => Loss::JsEntropy { lambda1: m.lambda1, lambda2: m.lambda2 },
+        "kl" => Loss::Kl,
+        "mse" => Loss::Mse,
+        other => {
+            return Err(format!("model.loss: unknown '{other}' (cross_entropy, soft_cross_entropy, js_entropy, kl, mse)"))
+        }
+    })
+}
+
+/// Whether the model classifies over redshift bins (else it regresses z).
+pub fn is_classifier(m: &ModelConfig) -> Result<bool, String> {
+    match m.target.as_str() {
+        "classes" => Ok(true),
+        "regression" => Ok(false),
+        other => Err(format!(
+            "model.target: unknown '{other}' (classes, regression)"
+        )),
+    }
+}
+
+/// Builds the configured network for spectra of `pixels` pixels.
+pub fn build_model(m: &ModelConfig, pixels: usize) -> Result<Model, String> {
+    let output = if is_classifier(m)? {
+        let loss = loss(m)?;
+        if loss == Loss::Mse {
+            return Err("model.loss 'mse' needs model.target = \"regression\"".into());
+        }
+        binning(m)?;
+        Output::Classes { k: m.bins, loss }
+    } else {
+        if m.loss != "mse" {
+            return Err(format!(
+                "model.target \"regression\" trains with loss 'mse', not '{}'",
+                m.loss
+            ));
+        }
+        Output::Regression
+    };
+    match m.preset.as_str() {
+        "specz-baseline" => specz_baseline(pixels, output, m.seed).map_err(|e| e.to_string()),
+        other => Err(format!("model.preset: unknown '{other}' (specz-baseline)")),
+    }
+}
+
+/// The training targets for true redshifts `z`: class indices, soft distributions, or z itself.
+pub fn targets(m: &ModelConfig, z: &[f32]) -> Result<TargetData, String> {
+    let z64: Vec<f64> = z.iter().map(|&v| v as f64).collect();
+    if !is_classifier(m)? {
+        return Ok(TargetData::Values {
+            width: 1,
+            values: z.to_vec(),
+        });
+    }
+    let bins = binning(m)?;
+    match loss(m)? {
+        Loss::CrossEntropy => {
+            let labels = z64
+                .iter()
+                .map(|&v| bins.bin_of(v).map(|k| k as u32))
+                .collect::<Result<_, _>>()?;
+            Ok(TargetData::Classes(labels))
+        }
+        _ => {
+            let mut values = vec![0.0; z.len() * m.bins];
+            fill_targets(
+                &bins,
+                &z64,
+                LabelKind::Soft(LabelWidth::Bins(m.label_sigma_bins)),
+                &mut values,
+            )?;
+            Ok(TargetData::Values {
+                width: m.bins,
+                values,
+            })
+        }
+    }
+}
+
+/// The dataset of spectra `flux` (`[n, pixels]`) with targets for `z`.
+pub fn dataset(
+    m: &ModelConfig,
+    flux: Vec<f32>,
+    pixels: usize,
+    z: &[f32],
+) -> Result<Dataset, String> {
+    let data = Dataset {
+        sample: Dims::Seq { len: pixels, ch: 1 },
+        inputs: flux,
+        n_extra: 0,
+        extra: Vec::new(),
+        targets: vec![targets(m, z)?],
+    };
+    data.validate().map_err(|e| e.to_string())?;
+    Ok(data)
+}
+
+/// Train, validation and test index ranges: the test set is the last `test_fraction` of the
+/// spectra, validation the `val_fraction` before it, training the rest (possibly capped).
+pub fn splits(n: usize, t: &TrainSettings) -> Result<[Range<usize>; 3], String> {
+    let frac_ok = |f: f64| (0.0..1.0).contains(&f);
+    if !frac_ok(t.val_fraction)
+        || !frac_ok(t.test_fraction)
+        || t.val_fraction + t.test_fraction >= 1.0
+    {
+        return Err(format!(
+            "train.val_fraction ({}) and train.test_fraction ({}) must be in [0, 1) and sum to less than 1",
+            t.val_fraction, t.test_fraction
+        ));
+    }
+    let n_test = (n as f64 * t.test_fraction).round() as usize;
+    let n_val = (n as f64 * t.val_fraction).round() as usize;
+    let n_train_all = n - n_test - n_val;
+    let n_train = if t.max_train > 0 {
+        t.max_train.min(n_train_all)
+    } else {
+        n_train_all
+    };
+    if n_train == 0 {
+        return Err(format!(
+            "no training spectra left from {n} (val {n_val}, test {n_test})"
+        ));
+    }
+    Ok([
+        0..n_train,
+        n_train_all..n_train_all + n_val,
+        n_train_all + n_val..n,
+    ])
+}
+
+/// The optimiser of the run, for `n_params` parameters and `iterations` updates in total.
+pub fn optimizer(t: &TrainSettings, n_params: usize, iterations: u64) -> Result<Optimizer, String> {
+    let rule = match t.optimizer.as_str() {
+        "adam" => Rule::Adam(AdamConfig {
+            lr: t.lr,
+            weight_decay: t.weight_decay,
+            ..AdamConfig::default()
+        }),
+        "adamw" => Rule::Adam(AdamConfig {
+            lr: t.lr,
+            weight_decay: t.weight_decay,
+            decoupled: true,
+            ..AdamConfig::default()
+        }),
+        "sgd" => Rule::Sgd(SgdConfig {
+            lr: t.lr,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: t.weight_decay,
+        }),
+        other => {
+            return Err(format!(
+                "train.optimizer: unknown '{other}' (adam, adamw, sgd)"
+            ))
+        }
+    };
+    let schedule = match t.schedule.as_str() {
+        "constant" => Schedule::Constant,
+        "cosine" => Schedule::Cosine {
+            end: t.lr / 30.0,
+            over: iterations,
+        },
+        "linear" => Schedule::Linear {
+            end: t.lr / 30.0,
+            over: iterations,
+        },
+        other => {
+            return Err(format!(
+                "train.schedule: unknown '{other}' (constant, cosine, linear)"
+            ))
+        }
+    };
+    Optimizer::new(rule, schedule, n_params).map_err(|e| format!("train.lr: {e}"))
+}
+
+/// Point estimates of z from the network outputs of `n` spectra, and the distributions
+/// (`[n, bins]`) for a classifier.
+pub fn redshifts(m: &ModelConfig, outputs: &[f32]) -> Result<(Vec<f64>, Option<Vec<f32>>), String> {
+    if !is_classifier(m)? {
+        return Ok((outputs.iter().map(|&v| v as f64).collect(), None));
+    }
+    let estimator = match m.estimator.as_str() {
+        "mode" => PointEstimator::Mode,
+        "mean" => PointEstimator::Mean,
+        "median" => PointEstimator::Median,
+        other => {
+            return Err(format!(
+                "model.estimator: unknown '{other}' (mode, mean, median)"
+            ))
+        }
+    };
+    let z = point_estimates(&binning(m)?, outputs, estimator)?;
+    Ok((z, Some(outputs.to_vec())))
+}
+
+/// Checks a whole run configuration before any work starts.
+pub fn check(config: &RunConfig) -> Result<(), String> {
+    let pixels = sim_config(&config.simulate)?.grid.pixels;
+    build_model(&config.model, pixels)?;
+    optimizer(&config.train, 1, 1)?;
+    splits(config.simulate.n_spectra.max(10), &config.train)?;
+    if config.train.batch == 0 || config.train.epochs == 0 {
+        return Err("train.batch and train.epochs must be at least 1".into());
+    }
+    Ok(())
+}

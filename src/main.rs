@@ -1,0 +1,5 @@
+//! The `zcnn` command-line tool (see `zcnn --help`).
+
+fn main() -> std::process::ExitCode {
+    zcnn::cli::main()
+}

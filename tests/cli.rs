@@ -1,0 +1,216 @@
+//! The `zcnn` command as a user runs it: simulate → train → evaluate → predict, resuming, and
+//! clear errors for bad input.
+#![cfg(feature = "cli")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn zcnn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zcnn"))
+        .args(args)
+        .output()
+        .expect("zcnn runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = zcnn(args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "zcnn {args:?} failed:\n{text}");
+    text
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = zcnn(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "zcnn {args:?} should fail");
+    assert!(!err.contains("panicked"), "zcnn {args:?} panicked:\n{err}");
+    err
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zcnn-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn simulate_train_evaluate_predict_and_resume() {
+    let dir = scratch("pipeline");
+    let (data, model, report) = (dir.join("data"), dir.join("model"), dir.join("report"));
+    ok(&["simulate", "--out", s(&data), "-n", "300", "--seed", "3"]);
+    for f in [
+        "spectra.npy",
+        "wavelengths.npy",
+        "labels.csv",
+        "simulation.toml",
+    ] {
+        assert!(data.join(f).is_file(), "simulate wrote no {f}");
+    }
+    let text = ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&model),
+        "--epochs",
+        "2",
+        "--bins",
+        "80",
+        "--threads",
+        "2",
+    ]);
+    assert!(text.contains("epoch 2/2"), "{text}");
+    let ckpt = model.join("checkpoint.safetensors");
+    assert!(ckpt.is_file() && model.join("history.json").is_file());
+
+    let table = ok(&[
+        "evaluate",
+        "--checkpoint",
+        s(&ckpt),
+        "--data",
+        s(&data),
+        "--out",
+        s(&report),
+    ]);
+    assert!(table.contains("| MAE |"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap())
+            .unwrap();
+    for key in [
+        "mse",
+        "mae",
+        "r2",
+        "bias",
+        "sigma_nmad",
+        "eta_0_15",
+        "eta_0_05",
+        "frac_0_01",
+        "success_0_003",
+        "accuracy",
+        "crps",
+    ] {
+        assert!(
+            json[key].is_number(),
+            "report.json lacks a number for '{key}': {json}"
+        );
+    }
+    for plot in [
+        "z_pred_vs_true.svg",
+        "residuals.svg",
+        "pit.svg",
+        "loss_curves.svg",
+    ] {
+        assert!(report.join(plot).is_file(), "no {plot}");
+    }
+
+    let preds = dir.join("preds.csv");
+    let pdfs = dir.join("pdfs.npy");
+    ok(&[
+        "predict",
+        "--checkpoint",
+        s(&ckpt),
+        "--spectra",
+        s(&data.join("spectra.npy")),
+        "--out",
+        s(&preds),
+        "--pdfs",
+        s(&pdfs),
+    ]);
+    let csv = std::fs::read_to_string(&preds).unwrap();
+    assert!(
+        csv.starts_with("index,z,z_mode,z_mean,z_median,z_std,p_max"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 301);
+    assert!(pdfs.is_file());
+
+    // Resuming after 2 of 3 epochs gives the checkpoint of 3 straight epochs, byte for byte.
+    let straight = dir.join("straight");
+    ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&straight),
+        "--epochs",
+        "3",
+        "--bins",
+        "80",
+    ]);
+    let resumed = dir.join("resumed");
+    let text = ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&resumed),
+        "--epochs",
+        "3",
+        "--bins",
+        "80",
+        "--resume",
+        s(&ckpt),
+    ]);
+    assert!(text.contains("resuming"), "{text}");
+    let a = std::fs::read(straight.join("checkpoint.safetensors")).unwrap();
+    let b = std::fs::read(resumed.join("checkpoint.safetensors")).unwrap();
+    assert!(
+        a == b,
+        "resumed checkpoint differs from the uninterrupted run's"
+    );
+}
+
+#[test]
+fn bad_input_gives_clear_errors() {
+    let dir = scratch("errors");
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "[train]\nepochz = 3\n").unwrap();
+    let err = fails(&["run", "--config", s(&cfg), "--out", s(&dir.join("r"))]);
+    assert!(
+        err.contains("epochz") && err.contains("did you mean `epochs`"),
+        "{err}"
+    );
+
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&dir.join("missing")),
+        "--out",
+        s(&dir.join("m")),
+    ]);
+    assert!(
+        err.contains("missing") && err.contains("spectra.npy"),
+        "{err}"
+    );
+
+    let garbage = dir.join("garbage.safetensors");
+    std::fs::write(&garbage, b"not a checkpoint").unwrap();
+    let err = fails(&[
+        "predict",
+        "--checkpoint",
+        s(&garbage),
+        "--spectra",
+        s(&garbage),
+        "--out",
+        s(&dir.join("p.csv")),
+    ]);
+    assert!(err.contains("garbage.safetensors"), "{err}");
+
+    let err = fails(&["run", "--loss", "hinge", "--out", s(&dir.join("r"))]);
+    assert!(
+        err.contains("hinge") && err.contains("cross_entropy"),
+        "{err}"
+    );
+    let err = fails(&["simulate", "--out", s(&dir.join("d")), "--preset", "hubble"]);
+    assert!(err.contains("hubble"), "{err}");
+    fails(&["train", "--no-such-flag"]);
+}
