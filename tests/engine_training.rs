@@ -15,7 +15,9 @@ use zcnn::model::{Head, Model};
 use zcnn::optim::{Optimizer, Rule, Schedule};
 use zcnn::presets::{kim_brunner, pasquet, specz_baseline, Output};
 use zcnn::sequential::Sequential;
-use zcnn::train::{evaluate, Dataset, Sampling, TargetData, TrainConfig, Trainer};
+use zcnn::train::{
+    evaluate, Dataset, EarlyStopping, Sampling, StopMetric, TargetData, TrainConfig, Trainer,
+};
 
 const LEN: usize = 64;
 const CLASSES: usize = 8;
@@ -263,4 +265,124 @@ fn preset_parameter_counts_match_pytorch() {
             ch: 5
         }
     );
+}
+
+#[test]
+fn a_head_can_be_replaced_with_another_number_of_classes_and_trained_alone() {
+    let mut model = peak_model(21);
+    let trunk = model.trunk_range();
+    let trunk_before = model.params()[trunk.clone()].to_vec();
+    let mut h = Sequential::new(model.trunk().out_dims());
+    h.push_with(|d| Dense::new(d, 4)).unwrap();
+    model
+        .replace_head(0, Head::new("position", h, Loss::CrossEntropy), 22)
+        .unwrap();
+    assert_eq!(model.heads()[0].outputs(), 4);
+    assert_eq!(
+        &model.params()[trunk.clone()],
+        &trunk_before[..],
+        "replacing a head changed the trunk"
+    );
+    // Four classes: the peak position in quarters.
+    let mut data = peak_data(400, 23);
+    if let TargetData::Classes(labels) = &mut data.targets[0] {
+        labels.iter_mut().for_each(|l| *l /= 2);
+    }
+    model.set_trunk_frozen(true);
+    let mut opt = adam(1e-2, model.param_count());
+    let mut trainer = Trainer::new(
+        &model,
+        &data,
+        TrainConfig {
+            batch: 32,
+            epochs: 2,
+            ..TrainConfig::default()
+        },
+    )
+    .unwrap();
+    trainer
+        .fit(&mut model, &mut opt, &data, None, &mut |_, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(
+        &model.params()[trunk],
+        &trunk_before[..],
+        "the frozen trunk changed"
+    );
+    let bad = Sequential::new(Dims::Flat(3));
+    assert!(model
+        .replace_head(0, Head::new("x", bad, Loss::CrossEntropy), 1)
+        .is_err());
+}
+
+#[test]
+fn early_stopping_iteration_limits_and_sampling_with_replacement() {
+    let (train, val) = (peak_data(64, 31), peak_data(64, 32));
+    // A learning rate so small that the validation loss cannot improve for long: patience 1
+    // stops the run well before 50 epochs, and the best epoch's parameters come back.
+    let mut model = peak_model(33);
+    let mut opt = adam(1e-9, model.param_count());
+    let es = EarlyStopping {
+        metric: StopMetric::ValLoss,
+        patience: 1,
+        restore_best: true,
+    };
+    let config = TrainConfig {
+        batch: 16,
+        epochs: 50,
+        early_stopping: Some(es),
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(&model, &train, config).unwrap();
+    let h = trainer
+        .fit(&mut model, &mut opt, &train, Some(&val), &mut |_, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert!(
+        h.stopped_early && h.epochs.len() < 50,
+        "ran {} epochs",
+        h.epochs.len()
+    );
+    assert!(h.best_epoch.is_some());
+
+    // A fixed number of updates, drawing with replacement.
+    let mut model = peak_model(34);
+    let mut opt = adam(1e-3, model.param_count());
+    let config = TrainConfig {
+        batch: 16,
+        epochs: 100,
+        max_iterations: Some(7),
+        sampling: Sampling::WithReplacement,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(&model, &train, config).unwrap();
+    trainer
+        .fit(&mut model, &mut opt, &train, None, &mut |_, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(opt.iteration, 7);
+
+    // The callback can stop a run (Ctrl-C in the command line).
+    let mut model = peak_model(35);
+    let mut opt = adam(1e-3, model.param_count());
+    let mut trainer = Trainer::new(
+        &model,
+        &train,
+        TrainConfig {
+            batch: 16,
+            epochs: 5,
+            ..TrainConfig::default()
+        },
+    )
+    .unwrap();
+    let h = trainer
+        .fit(&mut model, &mut opt, &train, None, &mut |_, _, _| {
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    assert!(h.interrupted);
+    assert_eq!(opt.iteration, 1);
 }
