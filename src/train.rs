@@ -252,6 +252,11 @@ pub struct History {
 
 /// Mini-batch buffers and the sampling stream, reused by every step so that a step after the
 /// first allocates nothing.
+///
+/// That holds when the step runs on a thread of the rayon pool, e.g. after
+/// `rayon::ThreadPoolBuilder::new().use_current_thread().build_global()` on the training
+/// thread, or inside `ThreadPool::install`. Called from any other thread, each parallel kernel
+/// call is queued in rayon's injector, which allocates a small block every 63 jobs.
 pub struct Trainer {
     pub config: TrainConfig,
     order: Vec<usize>,
