@@ -345,8 +345,33 @@ fn column_tiled_scratch_len(p: Product) -> usize {
 
 /// Scratch of [`row_tiled_sgemm_add`]: one pack per row tile.
 fn row_tiled_scratch_len(p: Product) -> usize {
-    let (count, _) = split_axis(p.m);
-    count * tile_pack_len(p.m, |height| crate::gemm::pack_len(height, p.k, p.n))
+    split_axis(p.m).0 * row_tile_pack_len(p)
+}
+
+/// Pack floats of one row tile of [`row_tiled_sgemm_add`]: enough for each of its products.
+fn row_tile_pack_len(p: Product) -> usize {
+    let pack_len_for = |height| {
+        aligned_column_parts(p.n)
+            .map(|(_, width)| crate::gemm::pack_len(height, p.k, width))
+            .max()
+            .unwrap_or(0)
+    };
+    tile_pack_len(p.m, pack_len_for)
+}
+
+/// The columns `0..n` as a part whose width is a multiple of [`TILE_ALIGN`] and the narrower
+/// rest, each as `(first column, width)`; empty parts are left out.
+///
+/// `crate::gemm` computes a product as `Cᵀ = Bᵀ·Aᵀ` when that pads less to whole register
+/// tiles, and for `dw` (a short inner dimension, `k = batch`) that transposed product reads and
+/// writes `C` across its rows: measured on one core (Zen 4), `dw` of 3536→512 at batch 32 ran at
+/// 36 GFLOP/s as one product and 93 with matrixmultiply. With the aligned part as its own
+/// product, only the narrow rest may be computed transposed.
+fn aligned_column_parts(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let aligned = n - n % TILE_ALIGN;
+    [(0, aligned), (aligned, n - aligned)]
+        .into_iter()
+        .filter(|&(_, width)| width > 0)
 }
 
 /// `C[m × n] += A·B` (`C` row-major, contiguous), cut into column tiles computed in parallel.
@@ -408,7 +433,8 @@ fn column_tiled_sgemm_add(
 }
 
 /// `C[m × n] += A·B` (`C` row-major, contiguous), cut into row tiles (contiguous blocks of
-/// `C`) computed in parallel, each in place with its own pack from `scratch`.
+/// `C`) computed in parallel, each in place with its own pack from `scratch`, as the two
+/// products of [`aligned_column_parts`].
 fn row_tiled_sgemm_add(
     p: Product,
     a: Operand<'_>,
@@ -426,30 +452,33 @@ fn row_tiled_sgemm_add(
         return;
     }
     let (count, height) = split_axis(m);
-    let pack_len = tile_pack_len(m, |height| crate::gemm::pack_len(height, k, n));
+    let pack_len = row_tile_pack_len(p);
     let packs = &mut scratch[..count * pack_len];
     c.par_chunks_mut(height * n)
         .zip(packs.par_chunks_mut(pack_len))
         .enumerate()
         .for_each(|(tile, (c_rows, pack))| {
             let a = a.from(tile * height, 0);
-            crate::gemm::sgemm(
-                c_rows.len() / n,
-                k,
-                n,
-                1.0,
-                a.data,
-                a.row_stride,
-                a.col_stride,
-                b.data,
-                b.row_stride,
-                b.col_stride,
-                1.0,
-                c_rows,
-                n,
-                1,
-                pack,
-            );
+            for (first, width) in aligned_column_parts(n) {
+                let b = b.from(0, first);
+                crate::gemm::sgemm(
+                    c_rows.len() / n,
+                    k,
+                    width,
+                    1.0,
+                    a.data,
+                    a.row_stride,
+                    a.col_stride,
+                    b.data,
+                    b.row_stride,
+                    b.col_stride,
+                    1.0,
+                    &mut c_rows[first..],
+                    n,
+                    1,
+                    pack,
+                );
+            }
         });
 }
 
