@@ -184,7 +184,11 @@ impl Sequential {
             grow(&mut self.acts[self.out_buf[i]], len);
             widest = widest.max(len);
             layer.prepare(batch);
-            scratch = scratch.max(layer.scratch_len(batch));
+            // Any batch up to `batch` may run later (the last batch of an epoch is smaller), and
+            // scratch need not grow with the batch (a GEMM's packing depends on its shape), so
+            // take the largest need over all of them.
+            let most = (1..=batch).map(|b| layer.scratch_len(b)).max();
+            scratch = scratch.max(most.unwrap_or(0));
         }
         grow(&mut self.grad_ping, widest);
         grow(&mut self.grad_pong, widest);

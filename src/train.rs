@@ -252,6 +252,12 @@ pub struct History {
 
 /// Mini-batch buffers and the sampling stream, reused by every step so that a step after the
 /// first allocates nothing.
+///
+/// That holds when the step runs on a thread of the rayon pool, e.g. after
+/// `rayon::ThreadPoolBuilder::new().use_current_thread().build_global()` on the training
+/// thread, or inside `ThreadPool::install`. Called from any other thread, each parallel kernel
+/// call is queued in rayon's injector, which allocates a small block every 63 jobs.
+/// [`Trainer::new`] also lets the calling thread steal work once (see [`register_for_stealing`]).
 pub struct Trainer {
     pub config: TrainConfig,
     order: Vec<usize>,
@@ -265,6 +271,7 @@ impl Trainer {
     /// A trainer for `model` and datasets shaped like `data`.
     pub fn new(model: &Model, data: &Dataset, config: TrainConfig) -> Result<Self> {
         ensure!(config.batch > 0, "batch size must be at least 1");
+        register_for_stealing();
         ensure!(
             data.sample == model.in_dims(),
             "the data's samples are {}, the model takes {}",
@@ -470,6 +477,27 @@ impl Trainer {
             }
         }
         Ok(history)
+    }
+}
+
+/// rayon's work-stealing deques register a thread with crossbeam-epoch the first time it
+/// steals: one small heap allocation per thread, once per process. To keep it out of the first
+/// steps, this spawns a few short jobs per pool thread from the calling thread: idle workers
+/// steal them, and the calling thread steals while it waits for the last ones. It costs about
+/// a millisecond.
+fn register_for_stealing() {
+    let spin = || {
+        let start = Instant::now();
+        while start.elapsed().as_micros() < 100 {
+            std::hint::spin_loop();
+        }
+    };
+    for _ in 0..4 {
+        rayon::scope(|s| {
+            for _ in 0..2 * rayon::current_num_threads() {
+                s.spawn(|_| spin());
+            }
+        });
     }
 }
 

@@ -6,15 +6,19 @@
 //! - forward: `y = x·wᵀ + b`, i.e. `y[n,o] = b[o] + Σ_i x[n,i]·w[o,i]`;
 //! - backward (accumulating): `dx += dy·w`, `dw += dyᵀ·x`, `db += Σ_n dy[n,·]`.
 //!
-//! The fast path is three GEMMs through `matrixmultiply::sgemm`. Transposes are never copied:
-//! `wᵀ` and `dyᵀ` are the same memory read with swapped row/column strides.
+//! The fast path is three GEMMs through [`crate::gemm::sgemm`], which packs into
+//! caller-provided scratch and allocates nothing. Transposes are never copied: `wᵀ` and `dyᵀ`
+//! are the same memory read with swapped row/column strides.
 //!
-//! Parallelism: each GEMM's *output* matrix is cut into a grid of tiles that depends on the shape
-//! alone, and every tile is one single-threaded `sgemm` over the full inner dimension. No sum
-//! crosses a tile, so every output element is computed by one thread in the same order whatever
-//! the number of threads, and results are bit-identical for 1 or N threads. Tiles are cut
-//! preferably along the output dimension whose operand is the large weight (`out` for the
-//! forward pass, `in` for `dx`), so that each thread streams only its own part of `w`.
+//! Parallelism: each GEMM's *output* matrix is cut into tiles that depend on the shape alone,
+//! and every tile is one single-threaded `sgemm` over the full inner dimension, with its own
+//! pack buffer. No sum crosses a tile, so every output element is computed by one thread in the
+//! same order whatever the number of threads, and results are bit-identical for 1 or N threads.
+//! The forward pass and `dx` are cut into column tiles along the dimension whose operand is
+//! the large weight (`out` for the forward pass, `in` for `dx`), so that each thread packs only
+//! its own part of `w`; a column tile is not a contiguous slice of the row-major output, so it
+//! is computed into a staging block of scratch and then added to the output. `dw` is cut into
+//! row tiles (contiguous blocks of `dw`) and written in place.
 
 use crate::shape::{ensure, ShapeError};
 use rayon::prelude::*;
@@ -147,32 +151,42 @@ pub fn dense_backward_ref(
 }
 
 /// Fast forward pass (overwrites `y`): `y` is filled with the bias rows, then
-/// `y += x·wᵀ` with `wᵀ` read through swapped strides, tiled over `out_features`.
-pub fn dense_forward(s: &DenseShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+/// `y += x·wᵀ` with `wᵀ` read through swapped strides, in column tiles over `out_features`.
+/// `scratch` holds at least [`DenseShape::forward_scratch_len`] floats.
+pub fn dense_forward(
+    s: &DenseShape,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    scratch: &mut [f32],
+) {
     assert_lengths(s, x, w, y, bias);
-    let beta = match bias {
-        Some(b) => {
-            y.chunks_exact_mut(s.out_features)
-                .for_each(|row| row.copy_from_slice(b));
-            1.0
-        }
-        None => 0.0,
-    };
+    assert!(
+        scratch.len() >= s.forward_scratch_len(),
+        "dense_forward: scratch too short"
+    );
+    match bias {
+        Some(b) => y
+            .chunks_exact_mut(s.out_features)
+            .for_each(|row| row.copy_from_slice(b)),
+        None => y.fill(0.0),
+    }
     let (nin, nout) = (s.in_features, s.out_features);
-    // y[batch × out] = x[batch × in] · wᵀ[in × out], with wᵀ[i,o] = w[o·in + i].
-    tiled_sgemm(
-        s.batch,
-        nin,
-        nout,
-        MatRef::new(x, nin, 1),
-        MatRef::new(w, 1, nin),
-        beta,
-        MatMut::new(y, nout, 1),
+    // y[batch × out] += x[batch × in] · wᵀ[in × out], with wᵀ[i,o] = w[o·in + i].
+    column_tiled_sgemm_add(
+        Product::new(s.batch, nin, nout),
+        Operand::new(x, nin, 1),
+        Operand::new(w, 1, nin),
+        y,
+        scratch,
     );
 }
 
-/// Fast backward pass, accumulating into `dx` (tiles over `in_features`), `dw` (tiles over its
-/// rows and columns) and `db` (one fixed-order pass over the batch).
+/// Fast backward pass, accumulating into `dx` (column tiles over `in_features`), `dw` (row
+/// tiles over `out_features`) and `db` (one fixed-order pass over the batch). `scratch` holds
+/// at least [`DenseShape::backward_scratch_len`] floats.
+#[allow(clippy::too_many_arguments)]
 pub fn dense_backward(
     s: &DenseShape,
     x: &[f32],
@@ -181,32 +195,33 @@ pub fn dense_backward(
     dx: Option<&mut [f32]>,
     dw: &mut [f32],
     db: Option<&mut [f32]>,
+    scratch: &mut [f32],
 ) {
     assert_lengths(s, x, w, dy, db.as_deref());
     assert_eq!(dw.len(), s.weight_len(), "dense: dw has the wrong length");
+    assert!(
+        scratch.len() >= s.backward_scratch_len(),
+        "dense_backward: scratch too short"
+    );
     let (nin, nout) = (s.in_features, s.out_features);
     if let Some(dx) = dx {
         assert_eq!(dx.len(), s.input_len(), "dense: dx has the wrong length");
         // dx[batch × in] += dy[batch × out] · w[out × in]
-        tiled_sgemm(
-            s.batch,
-            nout,
-            nin,
-            MatRef::new(dy, nout, 1),
-            MatRef::new(w, nin, 1),
-            1.0,
-            MatMut::new(dx, nin, 1),
+        column_tiled_sgemm_add(
+            s.input_grad_product(),
+            Operand::new(dy, nout, 1),
+            Operand::new(w, nin, 1),
+            dx,
+            scratch,
         );
     }
     // dw[out × in] += dyᵀ[out × batch] · x[batch × in], with dyᵀ[o,n] = dy[n·out + o].
-    tiled_sgemm(
-        nout,
-        s.batch,
-        nin,
-        MatRef::new(dy, 1, nout),
-        MatRef::new(x, nin, 1),
-        1.0,
-        MatMut::new(dw, nin, 1),
+    row_tiled_sgemm_add(
+        s.weight_grad_product(),
+        Operand::new(dy, 1, nout),
+        Operand::new(x, nin, 1),
+        dw,
+        scratch,
     );
     if let Some(db) = db {
         for dy_row in dy.chunks_exact(nout) {
@@ -215,74 +230,97 @@ pub fn dense_backward(
     }
 }
 
-/// A read-only strided matrix view for `sgemm`: element `(r, c)` is at `r·row_stride +
-/// c·col_stride`. Holding the slice keeps the borrow alive while raw pointers are in use.
+impl DenseShape {
+    /// Scratch floats of [`dense_forward`]: the column tiles of `y` and a GEMM pack per tile.
+    pub fn forward_scratch_len(&self) -> usize {
+        column_tiled_scratch_len(Product::new(
+            self.batch,
+            self.in_features,
+            self.out_features,
+        ))
+    }
+
+    /// Scratch floats of [`dense_backward`]: the larger of the `dx` product's (column tiles of
+    /// `dx` and a pack per tile) and the `dw` product's (a pack per row tile); the two run one
+    /// after the other and share it.
+    pub fn backward_scratch_len(&self) -> usize {
+        column_tiled_scratch_len(self.input_grad_product())
+            .max(row_tiled_scratch_len(self.weight_grad_product()))
+    }
+
+    /// `dx[batch × in] += dy[batch × out]·w[out × in]`.
+    fn input_grad_product(&self) -> Product {
+        Product::new(self.batch, self.out_features, self.in_features)
+    }
+
+    /// `dw[out × in] += dyᵀ[out × batch]·x[batch × in]`.
+    fn weight_grad_product(&self) -> Product {
+        Product::new(self.out_features, self.batch, self.in_features)
+    }
+}
+
+/// Sizes of a product `C[m × n] (+)= A[m × k]·B[k × n]`.
 #[derive(Clone, Copy)]
-struct MatRef<'a> {
+struct Product {
+    m: usize,
+    k: usize,
+    n: usize,
+}
+
+impl Product {
+    fn new(m: usize, k: usize, n: usize) -> Self {
+        Product { m, k, n }
+    }
+}
+
+/// A read-only strided matrix: element `(r, c)` is `data[r·row_stride + c·col_stride]`.
+#[derive(Clone, Copy)]
+struct Operand<'a> {
     data: &'a [f32],
     row_stride: usize,
     col_stride: usize,
 }
 
-impl<'a> MatRef<'a> {
+impl<'a> Operand<'a> {
     fn new(data: &'a [f32], row_stride: usize, col_stride: usize) -> Self {
-        MatRef {
+        Operand {
             data,
             row_stride,
             col_stride,
         }
     }
-}
 
-/// A mutable strided matrix view, shared between the threads that write its disjoint tiles.
-struct MatMut<'a> {
-    ptr: *mut f32,
-    len: usize,
-    row_stride: usize,
-    col_stride: usize,
-    _borrow: std::marker::PhantomData<&'a mut [f32]>,
-}
-
-// SAFETY: `tiled_sgemm` gives every thread a disjoint set of elements (one tile of the output
-// grid each), so sharing the pointer between threads creates no data race.
-unsafe impl Send for MatMut<'_> {}
-unsafe impl Sync for MatMut<'_> {}
-
-impl<'a> MatMut<'a> {
-    fn new(data: &'a mut [f32], row_stride: usize, col_stride: usize) -> Self {
-        MatMut {
-            ptr: data.as_mut_ptr(),
-            len: data.len(),
-            row_stride,
-            col_stride,
-            _borrow: std::marker::PhantomData,
+    /// The matrix starting at element `(row, col)`.
+    fn from(self, row: usize, col: usize) -> Operand<'a> {
+        Operand {
+            data: &self.data[row * self.row_stride + col * self.col_stride..],
+            ..self
         }
     }
-
-    /// Pointer to element `(row, col)`. A method (not a field access) so that closures capture
-    /// the whole `Sync` view rather than its raw pointer field.
-    ///
-    /// # Safety
-    /// `(row, col)` must lie inside the view.
-    unsafe fn element_ptr(&self, row: usize, col: usize) -> *mut f32 {
-        self.ptr.add(row * self.row_stride + col * self.col_stride)
-    }
 }
 
-/// Output tiles are at least this many rows or columns wide. Every tile re-packs the whole
-/// shared operand (`x` in the forward pass), so narrow tiles cost memory traffic: measured on
-/// one core at batch 256, 3536→512, tiles of 32 columns ran at 49 GFLOP/s, tiles of 256 at 71,
-/// one untiled `sgemm` at 73.
-const MIN_TILE: usize = 256;
+/// Output tiles are at least this many columns (or rows) wide, and widened to a multiple of
+/// [`TILE_ALIGN`].
+///
+/// Column tiles (forward, `dx`) each pack only their own columns of the weight (`crate::gemm`
+/// packs B and reads A in place), so narrow tiles cost no repacking, unlike with
+/// matrixmultiply, which packed A (the activations) again for every tile. Measured on one core
+/// of an AMD EPYC (Zen 4, busy shared host, best of 7, forward / backward GFLOP/s): batch 128,
+/// 3200→2048: 76 / 80 with tiles of 64, 66 / 64 with 256, 56 / 87 untiled; batch 256,
+/// 3536→512: 91 / 86 with 64, 80 / 62 with 256; batch 32, 3536→512: 38–43 / 42–47 for every
+/// width (the weight streams from memory).
+const MIN_TILE: usize = 64;
 
-/// Tiles are widened to a multiple of this (the column count of matrixmultiply's AVX-512
-/// micro-kernel), so a tile edge does not leave a ragged micro-panel inside the matrix.
-const TILE_ALIGN: usize = 16;
+/// Tiles are widened to a multiple of this (two vectors of the widest SIMD target, the width
+/// of `crate::gemm`'s register tile), so a tile edge does not leave a ragged micro-panel inside
+/// the matrix.
+const TILE_ALIGN: usize = 32;
 
-/// Number of tiles along an axis of `len` elements when at most `max_tiles` are wanted, and the
-/// tile width: `⌈len / count⌉` rounded up to [`TILE_ALIGN`]. Depends on its arguments only.
-fn split_axis(len: usize, max_tiles: usize) -> (usize, usize) {
-    let wanted = (len / MIN_TILE).clamp(1, max_tiles.max(1));
+/// Tiles along an axis of `len` elements: their count (at most
+/// [`crate::parallel::MAX_CHUNKS`]) and width, `⌈len / count⌉` rounded up to [`TILE_ALIGN`].
+/// Depends on `len` only, never on the number of threads. The last tile may be narrower.
+fn split_axis(len: usize) -> (usize, usize) {
+    let wanted = (len / MIN_TILE).clamp(1, crate::parallel::MAX_CHUNKS);
     let width = len
         .div_ceil(wanted)
         .next_multiple_of(TILE_ALIGN)
@@ -290,64 +328,158 @@ fn split_axis(len: usize, max_tiles: usize) -> (usize, usize) {
     (len.div_ceil(width), width)
 }
 
-/// `c[m × n] = a[m × k]·b[k × n] + beta·c`, computed as a grid of independent single-threaded
-/// `sgemm` calls run in parallel. The grid is cut first along `n` (so each thread reads its own
-/// columns of `b`, the weight in every call here), then along `m` with the tiles left over
-/// from [`crate::parallel::MAX_CHUNKS`]; it depends only on `m` and `n`.
-fn tiled_sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    beta: f32,
-    c: MatMut<'_>,
+/// Pack floats for one tile of an axis of `len` split by [`split_axis`]: the larger of what
+/// the full tile and the last (narrower) tile need, as `gemm::pack_len` depends on the shape.
+fn tile_pack_len(len: usize, pack_len_for: impl Fn(usize) -> usize) -> usize {
+    let (count, width) = split_axis(len);
+    let last = len - (count - 1) * width;
+    pack_len_for(width).max(pack_len_for(last))
+}
+
+/// Scratch of [`column_tiled_sgemm_add`]: `m·n` floats of staged tiles, then one pack per tile.
+fn column_tiled_scratch_len(p: Product) -> usize {
+    let (count, _) = split_axis(p.n);
+    let pack = tile_pack_len(p.n, |width| crate::gemm::pack_len(p.m, p.k, width));
+    p.m * p.n + count * pack
+}
+
+/// Scratch of [`row_tiled_sgemm_add`]: one pack per row tile.
+fn row_tiled_scratch_len(p: Product) -> usize {
+    split_axis(p.m).0 * row_tile_pack_len(p)
+}
+
+/// Pack floats of one row tile of [`row_tiled_sgemm_add`]: enough for each of its products.
+fn row_tile_pack_len(p: Product) -> usize {
+    let pack_len_for = |height| {
+        aligned_column_parts(p.n)
+            .map(|(_, width)| crate::gemm::pack_len(height, p.k, width))
+            .max()
+            .unwrap_or(0)
+    };
+    tile_pack_len(p.m, pack_len_for)
+}
+
+/// The columns `0..n` as a part whose width is a multiple of [`TILE_ALIGN`] and the narrower
+/// rest, each as `(first column, width)`; empty parts are left out.
+///
+/// `crate::gemm` computes a product as `Cᵀ = Bᵀ·Aᵀ` when that pads less to whole register
+/// tiles, and for `dw` (a short inner dimension, `k = batch`) that transposed product reads and
+/// writes `C` across its rows: measured on one core (Zen 4), `dw` of 3536→512 at batch 32 ran at
+/// 36 GFLOP/s as one product and 93 with matrixmultiply. With the aligned part as its own
+/// product, only the narrow rest may be computed transposed.
+fn aligned_column_parts(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    let aligned = n - n % TILE_ALIGN;
+    [(0, aligned), (aligned, n - aligned)]
+        .into_iter()
+        .filter(|&(_, width)| width > 0)
+}
+
+/// `C[m × n] += A·B` (`C` row-major, contiguous), cut into column tiles computed in parallel.
+/// A column tile of a row-major matrix is not a contiguous slice, so each tile writes its
+/// product `A·B[:, tile]` to its own staging block of `scratch` (`m × width`, row-major), and
+/// the staged tiles are then added into `C` in order. Each tile packs only its own columns of
+/// `B`, the weight in every call here.
+fn column_tiled_sgemm_add(
+    p: Product,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    c: &mut [f32],
+    scratch: &mut [f32],
 ) {
-    if m == 0 || n == 0 {
+    let Product { m, k, n } = p;
+    assert_eq!(
+        c.len(),
+        m * n,
+        "column_tiled_sgemm_add: C has the wrong length"
+    );
+    if m == 0 || k == 0 || n == 0 {
         return;
     }
-    assert!(
-        (m - 1) * a.row_stride + k.saturating_sub(1) * a.col_stride < a.data.len().max(1),
-        "tiled_sgemm: a is out of bounds"
-    );
-    assert!(
-        k.saturating_sub(1) * b.row_stride + (n - 1) * b.col_stride < b.data.len().max(1),
-        "tiled_sgemm: b is out of bounds"
-    );
-    assert!(
-        (m - 1) * c.row_stride + (n - 1) * c.col_stride < c.len,
-        "tiled_sgemm: c is out of bounds"
-    );
-    let (n_tiles, n_width) = split_axis(n, crate::parallel::MAX_CHUNKS);
-    let (m_tiles, m_width) = split_axis(m, crate::parallel::MAX_CHUNKS / n_tiles);
-    (0..m_tiles * n_tiles).into_par_iter().for_each(|t| {
-        let (rows, cols) = (t / n_tiles, t % n_tiles);
-        let r0 = rows * m_width;
-        let c0 = cols * n_width;
-        let tm = m_width.min(m - r0);
-        let tn = n_width.min(n - c0);
-        // SAFETY: the asserts above keep every accessed element inside its slice; tiles of the
-        // grid cover disjoint elements of `c`, so no two threads write the same element, and
-        // `a`, `b` are only read.
-        unsafe {
-            matrixmultiply::sgemm(
-                tm,
+    let (count, width) = split_axis(n);
+    let pack_len = tile_pack_len(n, |width| crate::gemm::pack_len(m, k, width));
+    let (staged, rest) = scratch.split_at_mut(m * n);
+    let packs = &mut rest[..count * pack_len];
+    staged
+        .par_chunks_mut(m * width)
+        .zip(packs.par_chunks_mut(pack_len))
+        .enumerate()
+        .for_each(|(tile, (stage, pack))| {
+            let tile_n = stage.len() / m;
+            let b = b.from(0, tile * width);
+            crate::gemm::sgemm(
+                m,
                 k,
-                tn,
+                tile_n,
                 1.0,
-                a.data.as_ptr().add(r0 * a.row_stride),
-                a.row_stride as isize,
-                a.col_stride as isize,
-                b.data.as_ptr().add(c0 * b.col_stride),
-                b.row_stride as isize,
-                b.col_stride as isize,
-                beta,
-                c.element_ptr(r0, c0),
-                c.row_stride as isize,
-                c.col_stride as isize,
+                a.data,
+                a.row_stride,
+                a.col_stride,
+                b.data,
+                b.row_stride,
+                b.col_stride,
+                0.0,
+                stage,
+                tile_n,
+                1,
+                pack,
             );
+        });
+    for (tile, stage) in staged.chunks(m * width).enumerate() {
+        let tile_n = stage.len() / m;
+        for (c_row, stage_row) in c.chunks_exact_mut(n).zip(stage.chunks_exact(tile_n)) {
+            crate::simd::axpy(1.0, stage_row, &mut c_row[tile * width..][..tile_n]);
         }
-    });
+    }
+}
+
+/// `C[m × n] += A·B` (`C` row-major, contiguous), cut into row tiles (contiguous blocks of
+/// `C`) computed in parallel, each in place with its own pack from `scratch`, as the two
+/// products of [`aligned_column_parts`].
+fn row_tiled_sgemm_add(
+    p: Product,
+    a: Operand<'_>,
+    b: Operand<'_>,
+    c: &mut [f32],
+    scratch: &mut [f32],
+) {
+    let Product { m, k, n } = p;
+    assert_eq!(
+        c.len(),
+        m * n,
+        "row_tiled_sgemm_add: C has the wrong length"
+    );
+    if m == 0 || k == 0 || n == 0 {
+        return;
+    }
+    let (count, height) = split_axis(m);
+    let pack_len = row_tile_pack_len(p);
+    let packs = &mut scratch[..count * pack_len];
+    c.par_chunks_mut(height * n)
+        .zip(packs.par_chunks_mut(pack_len))
+        .enumerate()
+        .for_each(|(tile, (c_rows, pack))| {
+            let a = a.from(tile * height, 0);
+            for (first, width) in aligned_column_parts(n) {
+                let b = b.from(0, first);
+                crate::gemm::sgemm(
+                    c_rows.len() / n,
+                    k,
+                    width,
+                    1.0,
+                    a.data,
+                    a.row_stride,
+                    a.col_stride,
+                    b.data,
+                    b.row_stride,
+                    b.col_stride,
+                    1.0,
+                    &mut c_rows[first..],
+                    n,
+                    1,
+                    pack,
+                );
+            }
+        });
 }
 
 #[cfg(test)]
@@ -356,6 +488,27 @@ mod tests {
     use crate::gradcheck::{assert_close, check_gradient, projection_loss, random_vec, GradCheck};
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// [`dense_forward`] with freshly allocated scratch, filled with NaN so that reading it
+    /// before writing shows.
+    fn forward(s: &DenseShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+        let mut scratch = vec![f32::NAN; s.forward_scratch_len()];
+        dense_forward(s, x, w, bias, y, &mut scratch);
+    }
+
+    /// [`dense_backward`] with freshly allocated, NaN-filled scratch.
+    fn backward(
+        s: &DenseShape,
+        x: &[f32],
+        w: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        dw: &mut [f32],
+        db: Option<&mut [f32]>,
+    ) {
+        let mut scratch = vec![f32::NAN; s.backward_scratch_len()];
+        dense_backward(s, x, w, dy, dx, dw, db, &mut scratch);
+    }
 
     fn shape(batch: usize, in_features: usize, out_features: usize) -> DenseShape {
         DenseShape {
@@ -387,7 +540,7 @@ mod tests {
             let mut y_ref = vec![0.0; s.output_len()];
             let mut y = vec![f32::NAN; s.output_len()];
             dense_forward_ref(s, &x, &w, bias, &mut y_ref);
-            dense_forward(s, &x, &w, bias, &mut y);
+            forward(s, &x, &w, bias, &mut y);
             assert_close(
                 &format!("forward {s:?}"),
                 &y,
@@ -412,7 +565,7 @@ mod tests {
             &mut dw_ref,
             Some(&mut db_ref),
         );
-        dense_backward(s, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
+        backward(s, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
         let what = format!("{s:?}");
         assert_close(
             &format!("dx {what}"),
@@ -463,6 +616,9 @@ mod tests {
             shape(1, 1, 800),
             shape(130, 40, 17),
             shape(520, 70, 530),
+            shape(16, 300, 100),
+            shape(3, 3200, 2048),
+            shape(6, 2048, 2),
         ];
         for (i, s) in shapes.iter().enumerate() {
             check_fast_matches_ref(s, 100 + i as u64);
@@ -489,7 +645,7 @@ mod tests {
         let mut dx = vec![0.0; s.input_len()];
         let mut dw = vec![0.0; s.weight_len()];
         let mut db = vec![0.0; s.out_features];
-        dense_backward(&s, &x, &w, &r, Some(&mut dx), &mut dw, Some(&mut db));
+        backward(&s, &x, &w, &r, Some(&mut dx), &mut dw, Some(&mut db));
         let mut y = vec![0.0; s.output_len()];
         let cfg = GradCheck::default();
         let (w0, b0, x0) = (w.clone(), b.clone(), x.clone());
@@ -498,7 +654,7 @@ mod tests {
             &mut x,
             &dx,
             |x| {
-                dense_forward(&s, x, &w0, Some(&b0), &mut y);
+                forward(&s, x, &w0, Some(&b0), &mut y);
                 projection_loss(&y, &r)
             },
             cfg,
@@ -508,7 +664,7 @@ mod tests {
             &mut w,
             &dw,
             |w| {
-                dense_forward(&s, &x0, w, Some(&b0), &mut y);
+                forward(&s, &x0, w, Some(&b0), &mut y);
                 projection_loss(&y, &r)
             },
             cfg,
@@ -518,7 +674,7 @@ mod tests {
             &mut b,
             &db,
             |b| {
-                dense_forward(&s, &x0, &w0, Some(b), &mut y);
+                forward(&s, &x0, &w0, Some(b), &mut y);
                 projection_loss(&y, &r)
             },
             cfg,
@@ -534,7 +690,7 @@ mod tests {
             vec![0.0; s.weight_len()],
             vec![0.0; s.out_features],
         );
-        dense_backward(
+        backward(
             &s,
             &x,
             &w,
@@ -544,7 +700,7 @@ mod tests {
             Some(&mut fresh.2),
         );
         let mut twice = fresh.clone();
-        dense_backward(
+        backward(
             &s,
             &x,
             &w,
@@ -559,7 +715,7 @@ mod tests {
         assert_close("db twice", &twice.2, &doubled(&fresh.2), 1e-6, 1e-6);
         // `dx: None` leaves the weight gradients unchanged.
         let mut dw = vec![0.0; s.weight_len()];
-        dense_backward(&s, &x, &w, &dy, None, &mut dw, None);
+        backward(&s, &x, &w, &dy, None, &mut dw, None);
         assert_eq!(dw, fresh.1);
     }
 
@@ -575,8 +731,8 @@ mod tests {
             let mut dx = vec![0.0; s.input_len()];
             let mut dw = vec![0.0; s.weight_len()];
             let mut db = vec![0.0; s.out_features];
-            dense_forward(s, &x, &w, Some(&b), &mut y);
-            dense_backward(s, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
+            forward(s, &x, &w, Some(&b), &mut y);
+            backward(s, &x, &w, &dy, Some(&mut dx), &mut dw, Some(&mut db));
             vec![y, dx, dw, db]
         })
     }
@@ -599,11 +755,27 @@ mod tests {
 
     #[test]
     fn tiles_cover_each_axis_exactly() {
-        for len in [1, 2, 17, 31, 32, 33, 512, 800, 2048, 3536] {
-            for max in [1, 2, 16] {
-                let (count, width) = split_axis(len, max);
-                assert!(count <= max.max(1) && width * count >= len && width * (count - 1) < len);
-            }
+        for len in [1, 2, 17, 31, 32, 33, 64, 65, 512, 800, 2048, 3536] {
+            let (count, width) = split_axis(len);
+            assert!(count <= crate::parallel::MAX_CHUNKS, "{len}: {count} tiles");
+            assert!(
+                width * count >= len && width * (count - 1) < len,
+                "{len}: {width}×{count}"
+            );
+        }
+    }
+
+    #[test]
+    fn scratch_is_large_enough_for_every_tile() {
+        // `sgemm` asserts that each tile's pack is long enough; these shapes make the last tile
+        // narrower than the others, or narrow enough for another GEMM plan.
+        for s in [
+            shape(16, 3200, 2048),
+            shape(3, 70, 1000),
+            shape(40, 33, 65),
+            shape(100, 7, 17),
+        ] {
+            check_fast_matches_ref(&s, 5);
         }
     }
 }

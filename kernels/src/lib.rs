@@ -2,7 +2,7 @@
 //!
 //! The numerical kernels of zcnn: pure functions over flat `f32` slices, each operation with an
 //! explicit forward and backward pass, a plain scalar reference (`*_ref`, the textbook loop) and
-//! a fast path (SIMD through [`simd`], GEMM through `matrixmultiply`, threads through `rayon`).
+//! a fast path (SIMD through [`simd`], GEMM through [`gemm`], threads through `rayon`).
 //! Kernels know nothing of layers or files and allocate nothing in their hot loops: the caller
 //! passes output, gradient and scratch buffers. See `kernels/README.md` for the conventions.
 

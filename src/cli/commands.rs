@@ -101,18 +101,20 @@ fn load_config(common: &Common, o: &Overrides) -> Result<RunConfig, String> {
     Ok(c)
 }
 
-/// Sizes the global thread pool (once per process).
+/// Builds the global thread pool (once per process) with the calling thread as one of its
+/// workers: parallel work started from a thread outside the pool goes through rayon's shared
+/// queue, which allocates now and then, while a pool thread's own queue does not.
 fn set_threads(common: &Common) -> Result<(), String> {
+    let mut builder = rayon::ThreadPoolBuilder::new().use_current_thread();
     if let Some(n) = common.threads {
         if n == 0 {
             return Err("--threads must be at least 1".into());
         }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .map_err(|e| format!("--threads {n}: {e}"))?;
+        builder = builder.num_threads(n);
     }
-    Ok(())
+    builder
+        .build_global()
+        .map_err(|e| format!("thread pool: {e}"))
 }
 
 /// `zcnn simulate`: writes the dataset folder.

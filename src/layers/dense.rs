@@ -102,16 +102,21 @@ impl Layer for Dense {
         self.bias_init = bias;
     }
 
+    fn scratch_len(&self, batch: usize) -> usize {
+        let s = self.at_batch(batch);
+        s.forward_scratch_len().max(s.backward_scratch_len())
+    }
+
     fn forward(
         &mut self,
         ctx: &mut Ctx,
         params: &[f32],
         x: &[f32],
         y: &mut [f32],
-        _scratch: &mut [f32],
+        scratch: &mut [f32],
     ) {
         let (w, b) = params.split_at(self.weight_len());
-        dense_forward(&self.at_batch(ctx.pass.batch), x, w, Some(b), y);
+        dense_forward(&self.at_batch(ctx.pass.batch), x, w, Some(b), y, scratch);
     }
 
     fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
@@ -148,10 +153,11 @@ impl Layer for Dense {
         dy: &[f32],
         dx: Option<&mut [f32]>,
         grads: &mut [f32],
-        _scratch: &mut [f32],
+        scratch: &mut [f32],
     ) {
         let w = &params[..self.weight_len()];
         let (dw, db) = grads.split_at_mut(self.weight_len());
-        dense_backward(&self.at_batch(pass.batch), x, w, dy, dx, dw, Some(db));
+        let s = self.at_batch(pass.batch);
+        dense_backward(&s, x, w, dy, dx, dw, Some(db), scratch);
     }
 }

@@ -1,5 +1,5 @@
-//! Fast path: GEMMs (`matrixmultiply::sgemm`) over strided views of zero-padded images, rayon
-//! over batch chunks.
+//! Fast path: GEMMs ([`crate::gemm::sgemm`], packing into each chunk's scratch) over strided
+//! views of zero-padded images, rayon over batch chunks.
 //!
 //! **Stride 1 ("wide" path).** Copy one sample into a zero-padded image `P` of `Hp` rows of
 //! `Wp` pixels. Number the outputs over the *full* padded width, `p = oh·Wp + ow`; then the
@@ -38,6 +38,7 @@
 use std::ops::Range;
 
 use super::Conv2dShape;
+use crate::gemm::pack_len;
 use crate::parallel::{chunk_count, chunk_range, reduce_partials_into};
 
 /// The algorithm chosen for a shape.
@@ -105,8 +106,8 @@ impl Geometry {
         (s.in_h - 1) * self.back_row + s.in_w
     }
 
-    /// Per-chunk work floats of the forward pass.
-    fn forward_work_len(&self, s: &Conv2dShape) -> usize {
+    /// Per-chunk image floats of the forward pass (the GEMM pack comes after them).
+    fn forward_images_len(&self, s: &Conv2dShape) -> usize {
         let padded = self.hp * self.wp * s.in_ch;
         match self.path {
             Path::Pointwise => 0,
@@ -115,8 +116,27 @@ impl Geometry {
         }
     }
 
-    /// Per-chunk work floats of the backward pass (besides the `dw`/`db` partials).
-    fn backward_work_len(&self, s: &Conv2dShape) -> usize {
+    /// Per-chunk pack floats of the forward pass: `pack_len` of its largest GEMM.
+    fn forward_pack_len(&self, s: &Conv2dShape) -> usize {
+        let k = self.taps * s.in_ch;
+        match self.path {
+            Path::Pointwise => chunk_pixel_counts(s)
+                .map(|pixels| pack_len(pixels, s.in_ch, s.out_ch))
+                .max()
+                .unwrap_or(0),
+            Path::Wide => pack_len(self.wide_rows(), k, s.out_ch),
+            Path::RowWise => pack_len(self.out_w, k, s.out_ch),
+        }
+    }
+
+    /// Per-chunk work floats of the forward pass: images, then the GEMM pack.
+    fn forward_work_len(&self, s: &Conv2dShape) -> usize {
+        self.forward_images_len(s) + self.forward_pack_len(s)
+    }
+
+    /// Per-chunk image floats of the backward pass (besides the `dw`/`db` partials and the
+    /// GEMM pack).
+    fn backward_images_len(&self, s: &Conv2dShape) -> usize {
         match self.path {
             Path::Pointwise => 0,
             Path::Wide => {
@@ -127,6 +147,41 @@ impl Geometry {
             Path::RowWise => 2 * self.hp * self.wp * s.in_ch,
         }
     }
+
+    /// Per-chunk pack floats of the backward pass: `pack_len` of its largest GEMM (the weight
+    /// gradient's or the input gradient's).
+    fn backward_pack_len(&self, s: &Conv2dShape) -> usize {
+        let (cin, cout) = (s.in_ch, s.out_ch);
+        let m = self.taps * cin;
+        match self.path {
+            Path::Pointwise => chunk_pixel_counts(s)
+                .map(|pixels| pack_len(pixels, cout, cin).max(pack_len(cin, pixels, cout)))
+                .max()
+                .unwrap_or(0),
+            Path::Wide => pack_len(m, self.back_dy_rows(), cout).max(pack_len(
+                self.back_dx_rows(s),
+                self.taps * cout,
+                cin,
+            )),
+            Path::RowWise => pack_len(m, self.out_w, cout).max(pack_len(self.out_w, cout, cin)),
+        }
+    }
+
+    /// Per-chunk work floats of the backward pass: images, then the GEMM pack.
+    fn backward_work_len(&self, s: &Conv2dShape) -> usize {
+        self.backward_images_len(s) + self.backward_pack_len(s)
+    }
+}
+
+/// Pixels of a batch chunk, for each chunk size `parallel::chunk_range` makes (they differ by
+/// at most one sample).
+fn chunk_pixel_counts(s: &Conv2dShape) -> impl Iterator<Item = usize> {
+    let chunks = chunk_count(s.batch);
+    let pixels = s.in_h * s.in_w;
+    [s.batch / chunks, s.batch.div_ceil(chunks)]
+        .into_iter()
+        .filter(|&samples| samples > 0)
+        .map(move |samples| samples * pixels)
 }
 
 pub(super) fn forward_scratch_len(s: &Conv2dShape) -> usize {
@@ -168,16 +223,24 @@ pub fn conv2d_forward(
     for_each_chunk(s.batch, [y, scratch], splits, &|chunk, [y, work]| {
         let samples = chunk_range(s.batch, chunk);
         let x = &x[samples.start * s.input_sample_len()..samples.end * s.input_sample_len()];
+        let (images, pack) = work[..work_len].split_at_mut(g.forward_images_len(s));
         match g.path {
-            Path::Pointwise => forward_pointwise(s, x, w, bias, y),
-            Path::Wide => forward_wide(s, &g, x, w, bias, y, &mut work[..work_len]),
-            Path::RowWise => forward_rowwise(s, &g, x, w, bias, y, &mut work[..work_len]),
+            Path::Pointwise => forward_pointwise(s, x, w, bias, y, pack),
+            Path::Wide => forward_wide(s, &g, x, w, bias, y, images, pack),
+            Path::RowWise => forward_rowwise(s, &g, x, w, bias, y, images, pack),
         }
     });
 }
 
 /// `Y = X·W (+ b)` over all pixels of a chunk, `X` as `[pixels, Cin]`, `W` as `[Cin, Cout]`.
-fn forward_pointwise(s: &Conv2dShape, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+fn forward_pointwise(
+    s: &Conv2dShape,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    pack: &mut [f32],
+) {
     let pixels = x.len() / s.in_ch;
     gemm(
         pixels,
@@ -190,6 +253,7 @@ fn forward_pointwise(s: &Conv2dShape, x: &[f32], w: &[f32], bias: Option<&[f32]>
         0.0,
         y,
         s.out_ch,
+        pack,
     );
     if let Some(b) = bias {
         add_bias(y, b);
@@ -198,6 +262,7 @@ fn forward_pointwise(s: &Conv2dShape, x: &[f32], w: &[f32], bias: Option<&[f32]>
 
 /// Stride-1 forward of the samples of one chunk: `Y_wide = Σ_kh A_kh·W_kh`, then the valid
 /// columns (+ bias) go to `y`.
+#[allow(clippy::too_many_arguments)]
 fn forward_wide(
     s: &Conv2dShape,
     g: &Geometry,
@@ -206,6 +271,7 @@ fn forward_wide(
     bias: Option<&[f32]>,
     y: &mut [f32],
     work: &mut [f32],
+    pack: &mut [f32],
 ) {
     let (padded, y_wide) = work.split_at_mut(g.hp * g.wp * s.in_ch);
     let out_row = g.out_w * s.out_ch;
@@ -223,7 +289,7 @@ fn forward_wide(
             g.wp,
         );
         let rows = g.wide_rows();
-        accumulate_taps(s, g, padded, g.wp, (0, 1), rows, w, y_wide);
+        accumulate_taps(s, g, padded, g.wp, (0, 1), rows, w, y_wide, pack);
         for (oh, y_row) in y.chunks_exact_mut(out_row).enumerate() {
             let start = oh * g.wp * s.out_ch;
             y_row.copy_from_slice(&y_wide[start..start + out_row]);
@@ -236,6 +302,7 @@ fn forward_wide(
 
 /// Strided forward of one chunk: for each output row, `y_row = Σ_taps A·W_tap` with `A` rows
 /// `stride_w` pixels apart in the padded image.
+#[allow(clippy::too_many_arguments)]
 fn forward_rowwise(
     s: &Conv2dShape,
     g: &Geometry,
@@ -244,6 +311,7 @@ fn forward_rowwise(
     bias: Option<&[f32]>,
     y: &mut [f32],
     padded: &mut [f32],
+    pack: &mut [f32],
 ) {
     let out_row = g.out_w * s.out_ch;
     for (x, y) in x
@@ -261,7 +329,8 @@ fn forward_rowwise(
         );
         for (oh, y_row) in y.chunks_exact_mut(out_row).enumerate() {
             let first = oh * s.stride_h * g.wp;
-            accumulate_taps(s, g, padded, g.wp, (first, s.stride_w), g.out_w, w, y_row);
+            let window = (first, s.stride_w);
+            accumulate_taps(s, g, padded, g.wp, window, g.out_w, w, y_row, pack);
             if let Some(b) = bias {
                 add_bias(y_row, b);
             }
@@ -282,6 +351,7 @@ fn accumulate_taps(
     rows: usize,
     w: &[f32],
     c: &mut [f32],
+    pack: &mut [f32],
 ) {
     let mut beta = 0.0;
     for kh in 0..s.kernel_h {
@@ -300,6 +370,7 @@ fn accumulate_taps(
                 beta,
                 c,
                 s.out_ch,
+                pack,
             );
             beta = 1.0;
         }
@@ -361,11 +432,11 @@ pub fn conv2d_backward(
             let dx = want_dx.then_some(dx);
             dw_part.fill(0.0);
             bias_grad(dy, db_part);
-            let work = &mut work[..work_len];
+            let (images, pack) = work[..work_len].split_at_mut(g.backward_images_len(s));
             match g.path {
-                Path::Pointwise => backward_pointwise(s, x, w, dy, dx, dw_part),
-                Path::Wide => backward_wide(s, &g, x, flipped, dy, dx, dw_part, work),
-                Path::RowWise => backward_rowwise(s, &g, x, w, dy, dx, dw_part, work),
+                Path::Pointwise => backward_pointwise(s, x, w, dy, dx, dw_part, pack),
+                Path::Wide => backward_wide(s, &g, x, flipped, dy, dx, dw_part, images, pack),
+                Path::RowWise => backward_rowwise(s, &g, x, w, dy, dx, dw_part, images, pack),
             }
         },
     );
@@ -396,6 +467,7 @@ fn backward_pointwise(
     dy: &[f32],
     dx: Option<&mut [f32]>,
     dw_part: &mut [f32],
+    pack: &mut [f32],
 ) {
     let pixels = x.len() / s.in_ch;
     if let Some(dx) = dx {
@@ -410,6 +482,7 @@ fn backward_pointwise(
             1.0,
             dx,
             s.in_ch,
+            pack,
         );
     }
     gemm(
@@ -423,6 +496,7 @@ fn backward_pointwise(
         0.0,
         dw_part,
         s.out_ch,
+        pack,
     );
 }
 
@@ -455,6 +529,7 @@ fn backward_wide(
     mut dx: Option<&mut [f32]>,
     dw_part: &mut [f32],
     work: &mut [f32],
+    pack: &mut [f32],
 ) {
     let r = g.back_row;
     let (padded_x, rest) = work.split_at_mut(g.hp * r * s.in_ch);
@@ -488,10 +563,11 @@ fn backward_wide(
             g.back_dy_rows(),
             dy_wide,
             dw_part,
+            pack,
         );
         if let Some(dx) = dx.as_deref_mut() {
             let dx = &mut dx[n * s.input_sample_len()..][..s.input_sample_len()];
-            input_grad_wide(s, g, padded_dy, wflip, dx_wide, dx);
+            input_grad_wide(s, g, padded_dy, wflip, dx_wide, dx, pack);
         }
     }
 }
@@ -505,6 +581,7 @@ fn input_grad_wide(
     wflip: &[f32],
     dx_wide: &mut [f32],
     dx: &mut [f32],
+    pack: &mut [f32],
 ) {
     let r = g.back_row;
     let rows = g.back_dx_rows(s);
@@ -526,6 +603,7 @@ fn input_grad_wide(
                 beta,
                 dx_wide,
                 s.in_ch,
+                pack,
             );
             beta = 1.0;
         }
@@ -548,6 +626,7 @@ fn weight_grad_taps(
     pixels: usize,
     dy: &[f32],
     dw_part: &mut [f32],
+    pack: &mut [f32],
 ) {
     for kh in 0..s.kernel_h {
         for kw0 in (0..s.kernel_w).step_by(g.taps) {
@@ -565,6 +644,7 @@ fn weight_grad_taps(
                 1.0,
                 &mut dw_part[c..],
                 s.out_ch,
+                pack,
             );
         }
     }
@@ -582,6 +662,7 @@ fn backward_rowwise(
     mut dx: Option<&mut [f32]>,
     dw_part: &mut [f32],
     work: &mut [f32],
+    pack: &mut [f32],
 ) {
     let (padded_x, padded_dx) = work.split_at_mut(g.hp * g.wp * s.in_ch);
     let out_row = g.out_w * s.out_ch;
@@ -611,9 +692,10 @@ fn backward_rowwise(
                 g.out_w,
                 dy_row,
                 dw_part,
+                pack,
             );
             if dx.is_some() {
-                scatter_row_input_grad(s, g, first, dy_row, w, padded_dx);
+                scatter_row_input_grad(s, g, first, dy_row, w, padded_dx, pack);
             }
         }
         if let Some(dx) = dx.as_deref_mut() {
@@ -632,6 +714,7 @@ fn scatter_row_input_grad(
     dy_row: &[f32],
     w: &[f32],
     padded_dx: &mut [f32],
+    pack: &mut [f32],
 ) {
     for kh in 0..s.kernel_h {
         for kw in 0..s.kernel_w {
@@ -649,6 +732,7 @@ fn scatter_row_input_grad(
                 1.0,
                 &mut padded_dx[c..],
                 rsc,
+                pack,
             );
         }
     }
@@ -691,8 +775,7 @@ fn add_bias(y: &mut [f32], b: &[f32]) {
 
 /// `C ← A·B + β·C` with `A` `m×k`, `B` `k×n`, `C` `m×n`, on strided views of slices: element
 /// `(i, j)` of `A` is `a[i·rsa + j·csa]`, of `B` `b[i·rsb + j·csb]`, of `C` `c[i·rsc + j]`.
-/// Panics unless every addressed element lies inside its slice and the rows of `C` do not
-/// overlap (`rsc ≥ n`); that makes the call to `matrixmultiply::sgemm` sound.
+/// Single-threaded; `pack` holds at least `gemm::pack_len(m, k, n)` floats.
 #[allow(clippy::too_many_arguments)]
 fn gemm(
     m: usize,
@@ -705,39 +788,11 @@ fn gemm(
     beta: f32,
     c: &mut [f32],
     rsc: usize,
+    pack: &mut [f32],
 ) {
-    if m == 0 || n == 0 || k == 0 {
-        return;
-    }
-    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(last(m, k, rsa, csa) < a.len(), "gemm: A view out of bounds");
-    assert!(last(k, n, rsb, csb) < b.len(), "gemm: B view out of bounds");
-    assert!(
-        last(m, n, rsc, 1) < c.len() && rsc >= n,
-        "gemm: C view out of bounds"
+    crate::gemm::sgemm(
+        m, k, n, 1.0, a, rsa, csa, b, rsb, csb, beta, c, rsc, 1, pack,
     );
-    let stride = |v: usize| isize::try_from(v).expect("gemm: stride fits isize");
-    // SAFETY: the asserts above keep every element read from `a`, `b` and every element
-    // written to `c` inside its slice; `c`'s elements are distinct (rows of n floats, rsc ≥ n)
-    // and `c` is borrowed mutably, so it aliases neither `a` nor `b`.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            stride(rsa),
-            stride(csa),
-            b.as_ptr(),
-            stride(rsb),
-            stride(csb),
-            beta,
-            c.as_mut_ptr(),
-            stride(rsc),
-            1,
-        );
-    }
 }
 
 /// How a buffer is divided between the chunks of a batch.

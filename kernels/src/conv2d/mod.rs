@@ -17,8 +17,9 @@
 //!                      over (oh,ow) with ih + pt = oh·sh + kh·dh and iw + pl = ow·sw + kw·dw
 //! ```
 //!
-//! [`reference`] holds the textbook loops; [`fast`] the GEMM paths (see its documentation for the
-//! algorithm: strided views of a zero-padded image, no im2col buffer, no col2im scatter).
+//! [`reference`] holds the textbook loops; [`fast`] the GEMM paths through [`crate::gemm`],
+//! which packs into scratch (see its documentation for the algorithm: strided views of a
+//! zero-padded image, no im2col buffer, no col2im scatter).
 
 mod fast;
 mod reference;
@@ -140,12 +141,14 @@ impl Conv2dShape {
         self.kernel_h * self.kernel_w * self.in_ch * self.out_ch
     }
 
-    /// Scratch floats [`conv2d_forward`] needs (0 for the 1×1 path).
+    /// Scratch floats [`conv2d_forward`] needs: per batch chunk, the padded image and wide
+    /// output of its path (none for the 1×1 path) and a `gemm::pack_len` pack.
     pub fn forward_scratch_len(&self) -> usize {
         fast::forward_scratch_len(self)
     }
 
-    /// Scratch floats [`conv2d_backward`] needs.
+    /// Scratch floats [`conv2d_backward`] needs: per batch chunk, the `dw`/`db` partials, the
+    /// padded images of its path and a `gemm::pack_len` pack; and the flipped weights.
     pub fn backward_scratch_len(&self) -> usize {
         fast::backward_scratch_len(self)
     }

@@ -275,7 +275,10 @@ fn lengths_and_output_size() {
     assert_eq!(s.input_len(), 3 * 10 * 9 * 2);
     assert_eq!(s.output_len(), 3 * 5 * 9 * 5);
     assert_eq!(s.weight_len(), 3 * 2 * 2 * 5);
-    assert_eq!(square(4, 8, (64, 64), 1, 0).forward_scratch_len(), 0);
+    // The 1×1 path needs no image, only each chunk's GEMM pack (4 chunks of one sample).
+    let pointwise = square(4, 8, (64, 64), 1, 0);
+    let pack = crate::gemm::pack_len(8 * 8, 64, 64);
+    assert_eq!(pointwise.forward_scratch_len(), 4 * pack);
 }
 
 #[test]
