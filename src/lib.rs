@@ -7,6 +7,7 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cpu;
 pub mod data;
 pub mod dims;
 mod error;
