@@ -93,14 +93,17 @@ PY
 # --- measure ------------------------------------------------------------------------------
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
+echo "engine model batch threads train/s infer/s peak-RSS-MB" >&2
 for ((rep = 1; rep <= repeats; rep++)); do
     for threads in "${threads_list[@]}"; do
         for c in "${cases[@]}"; do
             read -r model batch torch_model <<<"$c"
-            echo "run $rep/$repeats: $model batch $batch, $threads thread(s)" >&2
-            echo "zcnn $model $batch $threads $(run_zcnn "$model" "$batch" "$threads")" >>"$results"
+            # Rows: engine model batch threads train/s infer/s RSS-MB (also shown as they come).
+            echo "zcnn $model $batch $threads $(run_zcnn "$model" "$batch" "$threads")" \
+                | tee -a "$results" >&2
             if [[ -n "$torch_python" ]]; then
-                echo "torch $model $batch $threads $(run_torch "$torch_model" "$batch" "$threads")" >>"$results"
+                echo "torch $model $batch $threads $(run_torch "$torch_model" "$batch" "$threads")" \
+                    | tee -a "$results" >&2
             fi
         done
     done
