@@ -39,6 +39,7 @@ use zcnn_kernels::conv1d::{conv1d_backward, conv1d_forward, Conv1dShape};
 use zcnn_kernels::conv2d::{conv2d_backward, conv2d_forward, Conv2dShape};
 use zcnn_kernels::dense::{dense_backward, dense_forward, DenseShape};
 use zcnn_kernels::dropout::{dropout_backward, dropout_forward, dropout_mask};
+use zcnn_kernels::gemm;
 use zcnn_kernels::loss::softmax_cross_entropy;
 use zcnn_kernels::pool::{
     avgpool2d_backward, avgpool2d_forward, maxpool1d_backward, maxpool1d_forward,
@@ -578,6 +579,83 @@ fn bench_elementwise(c: &mut Criterion, single_thread: &ThreadPool) {
     run_family(c, "elementwise", &cases, single_thread);
 }
 
+// ---------------------------------------------------------------------------------------------
+// GEMM: ours against matrixmultiply
+// ---------------------------------------------------------------------------------------------
+
+/// `C = A·B` with our `gemm::sgemm` and with `matrixmultiply::sgemm` (which allocates its
+/// packing buffer on every call, the reason zcnn has its own), on the engine's GEMM shapes.
+/// `(m, k, n, (rsa, csa), (rsb, csb))`; C is row-major.
+fn gemm_cases(
+    name: &str,
+    (m, k, n, sa, sb): (usize, usize, usize, (usize, usize), (usize, usize)),
+) -> [Case; 2] {
+    let flops = (2 * m * k * n) as u64;
+    let span =
+        |rows: usize, cols: usize, (rs, cs): (usize, usize)| (rows - 1) * rs + (cols - 1) * cs + 1;
+    let ours = move || -> Call {
+        let (a, b) = (random(span(m, k, sa), 1), random(span(k, n, sb), 2));
+        let mut c = vec![0.0; m * n];
+        let mut pack = vec![0.0; gemm::pack_len(m, k, n)];
+        Box::new(move || {
+            gemm::sgemm(
+                m, k, n, 1.0, &a, sa.0, sa.1, &b, sb.0, sb.1, 0.0, &mut c, n, 1, &mut pack,
+            )
+        })
+    };
+    let theirs = move || -> Call {
+        let (a, b) = (random(span(m, k, sa), 1), random(span(k, n, sb), 2));
+        let mut c = vec![0.0; m * n];
+        Box::new(move || {
+            // SAFETY: a, b and c hold the m×k, k×n and m×n matrices with these strides (their
+            // lengths come from `span`), and c does not alias a or b.
+            unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    sa.0 as isize,
+                    sa.1 as isize,
+                    b.as_ptr(),
+                    sb.0 as isize,
+                    sb.1 as isize,
+                    0.0,
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                )
+            }
+        })
+    };
+    [
+        Case::new(format!("{name}_zcnn"), flops, ours),
+        Case::new(format!("{name}_matrixmultiply"), flops, theirs),
+    ]
+}
+
+fn bench_gemm(c: &mut Criterion, single_thread: &ThreadPool) {
+    let row_major = |m, k, n| (m, k, n, (k, 1), (n, 1));
+    let cases: Vec<Case> = [
+        gemm_cases("conv_438x192x64", row_major(438, 192, 64)),
+        gemm_cases("conv_400x576x64", row_major(400, 576, 64)),
+        gemm_cases("conv_100x1152x128", row_major(100, 1152, 128)),
+        gemm_cases("conv_1780x128x16", row_major(1780, 128, 16)),
+        gemm_cases("dense_32x3536x512", row_major(32, 3536, 512)),
+        gemm_cases("dense_128x3200x2048", row_major(128, 3200, 2048)),
+        gemm_cases(
+            "dense_dw_2048x128x3200",
+            (2048, 128, 3200, (1, 2048), (3200, 1)),
+        ),
+        gemm_cases("conv_dw_576x400x64", (576, 400, 64, (1, 576), (64, 1))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    run_family(c, "gemm", &cases, single_thread);
+}
+
 /// The whole suite; the one-thread pool is built once and shared by every family.
 fn bench_all(c: &mut Criterion) {
     let single_thread = ThreadPoolBuilder::new()
@@ -588,6 +666,7 @@ fn bench_all(c: &mut Criterion) {
     bench_conv1d(c, &single_thread);
     bench_conv2d(c, &single_thread);
     bench_dense(c, &single_thread);
+    bench_gemm(c, &single_thread);
     bench_pool(c, &single_thread);
     bench_elementwise(c, &single_thread);
 }

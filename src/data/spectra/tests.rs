@@ -352,32 +352,3 @@ fn halpha_scaling_needs_lines() {
         "{err}"
     );
 }
-
-/// Speed check (not a test of correctness): `cargo test --release -p zcnn --lib data -- --ignored
-/// --nocapture`.
-#[test]
-#[ignore]
-fn time_ten_thousand_seed_spectra() {
-    let start = std::time::Instant::now();
-    let library = SedLibrary::builtin(10_000, 1, true).expect("library");
-    let built = start.elapsed();
-    let set = simulate(&seed_config(), &library, 10_000, 2).expect("ok");
-    let total = start.elapsed();
-    println!(
-        "library {built:?}, library + 10 000 seed spectra {total:?} ({} values)",
-        set.flux.len()
-    );
-    let start = std::time::Instant::now();
-    let set = simulate(
-        &SimConfig::preset("euclid").expect("known"),
-        &library,
-        10_000,
-        2,
-    )
-    .expect("ok");
-    println!(
-        "10 000 euclid spectra {:?} ({} values)",
-        start.elapsed(),
-        set.flux.len()
-    );
-}
