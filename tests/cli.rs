@@ -214,3 +214,61 @@ fn bad_input_gives_clear_errors() {
     assert!(err.contains("hubble"), "{err}");
     fails(&["train", "--no-such-flag"]);
 }
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
+    let dir = scratch("ctrl_c");
+    let data = dir.join("data");
+    ok(&["simulate", "--out", s(&data), "-n", "3000", "--seed", "5"]);
+    let model = dir.join("model");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zcnn"))
+        .args([
+            "train",
+            "--data",
+            s(&data),
+            "--out",
+            s(&model),
+            "--epochs",
+            "50",
+            "--threads",
+            "1",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("zcnn starts");
+    // Let training start, then interrupt it as Ctrl-C would.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("zcnn exits");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "zcnn did not exit cleanly after Ctrl-C:\n{err}"
+    );
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(
+        model.join("checkpoint.safetensors").is_file(),
+        "no checkpoint after Ctrl-C"
+    );
+    assert!(
+        !model.join("checkpoint.safetensors.tmp").exists(),
+        "a temporary file was left behind"
+    );
+    // The checkpoint is usable: training resumes from it.
+    let text = ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&dir.join("again")),
+        "--epochs",
+        "1",
+        "--resume",
+        s(&model.join("checkpoint.safetensors")),
+    ]);
+    assert!(text.contains("resuming"), "{text}");
+}

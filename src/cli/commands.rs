@@ -206,13 +206,20 @@ fn train(
         &mut |event, model, opt| {
             let flow = progress.on_event(&event, model, opt);
             if let crate::train::Event::Epoch(summary) = &event {
+                // An epoch cut short by Ctrl-C does not count as done: a resumed run redoes it
+                // (from the weights reached so far, so not bit-identically).
+                let completed = if progress.interrupted() {
+                    summary.epoch
+                } else {
+                    summary.epoch + 1
+                };
                 epochs_done.push((*summary).clone());
                 if let Err(e) = files::write_checkpoint(
                     &checkpoint_path,
                     config,
                     model,
                     opt,
-                    summary.epoch + 1,
+                    completed,
                     &epochs_done,
                 ) {
                     save_error = Some(e);
