@@ -221,7 +221,7 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     let data = dir.join("data");
     ok(&["simulate", "--out", s(&data), "-n", "3000", "--seed", "5"]);
     let model = dir.join("model");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zcnn"))
+    let child = Command::new(env!("CARGO_BIN_EXE_zcnn"))
         .args([
             "train",
             "--data",
