@@ -56,7 +56,7 @@ pub fn specz_baseline(input_len: usize, output: Output, seed: u64) -> Result<Mod
     for _ in 0..3 {
         t.push_with(|d| Conv1d::new(d, 16, 8, 1, Padding::Explicit(3, 4), 1))?
             .push_with(Relu::new)?
-            .push_with(|d| MaxPool1d::new(d, 3, 2, Padding::Valid))?
+            .push_with(|d| MaxPool::new(d, 3, 2, Padding::Valid))?
             .push_with(BatchNorm::new)?;
     }
     t.push_with(Flatten::new)?
@@ -92,12 +92,12 @@ pub fn kim_brunner(output: Output, seed: u64) -> Result<Model> {
     };
     conv(&mut t, 32, 5, Padding::Valid)?;
     conv(&mut t, 32, 3, Padding::Explicit(1, 1))?;
-    t.push_with(|d| MaxPool2d::new(d, 2, 2, Padding::Valid))?;
+    t.push_with(|d| MaxPool::new(d, 2, 2, Padding::Valid))?;
     for ch in [64, 128] {
         for _ in 0..3 {
             conv(&mut t, ch, 3, Padding::Explicit(1, 1))?;
         }
-        t.push_with(|d| MaxPool2d::new(d, 2, 2, Padding::Valid))?;
+        t.push_with(|d| MaxPool::new(d, 2, 2, Padding::Valid))?;
     }
     t.push_with(Flatten::new)?;
     for _ in 0..2 {
@@ -130,7 +130,7 @@ fn inception_p(input: Dims, s1: usize, s2: usize, with_5x5: bool) -> Result<Ince
             conv_prelu(&mut b, ch, k)?;
         }
         if pool {
-            b.push_with(|d| AvgPool2d::new(d, 2, 1, Padding::Same))?;
+            b.push_with(|d| AvgPool::new(d, 2, 1, Padding::Same))?;
         }
         Ok(b)
     };
@@ -155,7 +155,7 @@ pub fn pasquet(output: Output, seed: u64) -> Result<Model> {
     });
     conv_prelu(&mut t, 64, 5)?;
     let pool = |t: &mut Sequential| -> Result<()> {
-        t.push_with(|d| AvgPool2d::new(d, 2, 2, Padding::Same))?;
+        t.push_with(|d| AvgPool::new(d, 2, 2, Padding::Same))?;
         Ok(())
     };
     pool(&mut t)?;

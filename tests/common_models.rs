@@ -19,11 +19,11 @@ pub fn tiny_1d(seed: u64) -> Model {
         .unwrap()
         .push_with(|d| Prelu::new(d, 0.2))
         .unwrap()
-        .push_with(|d| MaxPool1d::new(d, 2, 1, Padding::Valid))
+        .push_with(|d| MaxPool::new(d, 2, 1, Padding::Valid))
         .unwrap()
         .push_with(BatchNorm::new)
         .unwrap()
-        .push_with(|d| AvgPool1d::new(d, 2, 1, Padding::Same))
+        .push_with(|d| AvgPool::new(d, 2, 1, Padding::Same))
         .unwrap()
         .push_with(|d| LeakyRelu::new(d, 0.1))
         .unwrap()
@@ -56,7 +56,7 @@ pub fn tiny_2d(seed: u64) -> Model {
         .unwrap()
         .push_with(|d| LeakyRelu::new(d, 0.05))
         .unwrap()
-        .push_with(|d| MaxPool2d::new(d, 2, 1, Padding::Valid))
+        .push_with(|d| MaxPool::new(d, 2, 1, Padding::Valid))
         .unwrap();
     let d = t.out_dims();
     let mut b1 = Sequential::new(d);
@@ -70,13 +70,13 @@ pub fn tiny_2d(seed: u64) -> Model {
         .push_with(|d| Conv2d::new(d, 3, 3, 1, Padding::Same, 1))
         .unwrap();
     let mut b3 = Sequential::new(d);
-    b3.push_with(|d| AvgPool2d::new(d, 2, 1, Padding::Same))
+    b3.push_with(|d| AvgPool::new(d, 2, 1, Padding::Same))
         .unwrap();
     t.push_with(|d| Inception::new(d, vec![b1, b2, b3]))
         .unwrap()
         .push_with(|d| Conv2d::new(d, 3, 2, 2, Padding::Explicit(0, 1), 1))
         .unwrap()
-        .push_with(|d| AvgPool2d::new(d, 2, 1, Padding::Explicit(1, 0)))
+        .push_with(|d| AvgPool::new(d, 2, 1, Padding::Explicit(1, 0)))
         .unwrap();
     t.push_with(Flatten::new)
         .unwrap()

@@ -50,7 +50,7 @@ fn peak_model(seed: u64) -> Model {
         .unwrap()
         .push_with(Relu::new)
         .unwrap()
-        .push_with(|d| MaxPool1d::new(d, 2, 2, Padding::Valid))
+        .push_with(|d| MaxPool::new(d, 2, 2, Padding::Valid))
         .unwrap()
         .push_with(|d| Conv1d::new(d, 8, 5, 1, Padding::Same, 1))
         .unwrap()

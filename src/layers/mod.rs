@@ -34,7 +34,7 @@ pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use inception::Inception;
 pub use padding::Padding;
-pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};
+pub use pool::{AvgPool, GlobalAvgPool, MaxPool};
 
 use crate::dims::Dims;
 use crate::init::WeightInit;
