@@ -91,8 +91,17 @@ impl Model {
     /// Head names must be unique, non-empty and free of `.` (they name PyTorch modules).
     pub fn new(trunk: Sequential, mut heads: Vec<Head>, n_extra: usize, seed: u64) -> Result<Self> {
         ensure!(!heads.is_empty(), "a model needs at least one head");
+        ensure!(
+            !trunk.layers().is_empty(),
+            "the trunk needs at least one layer (a Flatten will do if the heads hold the network)"
+        );
         check_head_names(heads.iter().map(|h| h.name.as_str()))?;
         for h in &mut heads {
+            ensure!(
+                !h.net.layers().is_empty(),
+                "head '{}' has no layers",
+                h.name
+            );
             ensure!(
                 h.net.in_dims() == trunk.out_dims(),
                 "head '{}' takes {}, but the trunk outputs {}",
@@ -220,6 +229,11 @@ impl Model {
             h < self.heads.len(),
             "no head {h}: the model has {}",
             self.heads.len()
+        );
+        ensure!(
+            !head.net.layers().is_empty(),
+            "head '{}' has no layers",
+            head.name
         );
         let others = self.heads.iter().enumerate().filter(|&(i, _)| i != h);
         check_head_names(

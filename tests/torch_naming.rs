@@ -264,7 +264,8 @@ fn heads_after_a_flattened_trunk_are_permuted() {
 #[test]
 fn head_names_must_suit_pytorch_modules() {
     let make = |names: [&str; 2]| {
-        let t = Sequential::new(Dims::Flat(3));
+        let mut t = Sequential::new(Dims::Flat(3));
+        t.push_with(Relu::new).unwrap();
         let heads = names
             .iter()
             .map(|n| {

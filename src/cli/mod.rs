@@ -9,6 +9,8 @@ mod pipeline;
 mod progress;
 mod report;
 
+pub use pipeline::check as check_config;
+
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -271,14 +271,35 @@ pub fn redshifts(m: &ModelConfig, outputs: &[f32]) -> Result<(Vec<f64>, Option<V
     Ok((z, Some(outputs.to_vec())))
 }
 
+/// Upper bounds that keep a mistyped config from exhausting memory before it is noticed.
+const MAX_BINS: usize = 100_000;
+const MAX_FLOATS: usize = 4_000_000_000; // 16 GB of f32 spectra
+const MAX_BATCH: usize = 65_536;
+
 /// Checks a whole run configuration before any work starts.
 pub fn check(config: &RunConfig) -> Result<(), String> {
-    let pixels = sim_config(&config.simulate)?.grid.pixels;
-    build_model(&config.model, pixels)?;
-    optimizer(&config.train, 1, 1)?;
-    splits(config.simulate.n_spectra.max(10), &config.train)?;
-    if config.train.batch == 0 || config.train.epochs == 0 {
-        return Err("train.batch and train.epochs must be at least 1".into());
+    let (m, t) = (&config.model, &config.train);
+    if m.bins == 0 || m.bins > MAX_BINS {
+        return Err(format!(
+            "model.bins must be between 1 and {MAX_BINS}, got {}",
+            m.bins
+        ));
     }
+    if t.batch == 0 || t.batch > MAX_BATCH || t.epochs == 0 {
+        return Err(format!(
+            "train.batch must be between 1 and {MAX_BATCH} and train.epochs at least 1, got batch {} and epochs {}",
+            t.batch, t.epochs
+        ));
+    }
+    let pixels = sim_config(&config.simulate)?.grid.pixels;
+    let n = config.simulate.n_spectra;
+    if n.checked_mul(pixels)
+        .is_none_or(|floats| floats > MAX_FLOATS)
+    {
+        return Err(format!("simulate.n_spectra {n} × {pixels} pixels would not fit in memory (at most {MAX_FLOATS} floats)"));
+    }
+    build_model(m, pixels)?;
+    optimizer(t, 1, 1)?;
+    splits(n.max(10), t)?;
     Ok(())
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target for SECONDS (default 30) on stable Rust; fails on any crash.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+seconds=${1:-30}
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+export RUSTFLAGS="-C target-cpu=native"
+cargo fuzz build -s none
+for target in $(cargo fuzz list); do
+  echo "== fuzz $target for ${seconds}s"
+  cargo fuzz run -s none "$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=0
+done
