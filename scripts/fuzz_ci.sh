@@ -10,5 +10,8 @@ export RUSTFLAGS="-C target-cpu=native"
 cargo fuzz build -s none
 for target in $(cargo fuzz list); do
   echo "== fuzz $target for ${seconds}s"
-  cargo fuzz run -s none "$target" -- -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=0
+  # Seed inputs (e.g. valid NPY files) live in seeds/<target>; the corpus grows in corpus/<target>.
+  mkdir -p "corpus/$target"
+  seeds=(); [ -d "seeds/$target" ] && seeds=("seeds/$target")
+  cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=0
 done
