@@ -481,24 +481,13 @@ impl Trainer {
 }
 
 /// rayon's work-stealing deques register a thread with crossbeam-epoch the first time it
-/// steals: one small heap allocation per thread, once per process. To keep it out of the first
-/// steps, this spawns a few short jobs per pool thread from the calling thread: idle workers
-/// steal them, and the calling thread steals while it waits for the last ones. It costs about
-/// a millisecond.
+/// tries to steal: one small heap allocation per thread, once per process. To keep it out of
+/// the training steps, every pool thread looks for work once here (`yield_now` on an empty
+/// local queue tries to steal from the other threads).
 fn register_for_stealing() {
-    let spin = || {
-        let start = Instant::now();
-        while start.elapsed().as_micros() < 100 {
-            std::hint::spin_loop();
-        }
-    };
-    for _ in 0..4 {
-        rayon::scope(|s| {
-            for _ in 0..2 * rayon::current_num_threads() {
-                s.spawn(|_| spin());
-            }
-        });
-    }
+    rayon::broadcast(|_| {
+        rayon::yield_now();
+    });
 }
 
 /// The early-stopping score of an epoch, as "lower is better".
