@@ -1,7 +1,7 @@
 //! After the first step, a training step performs no heap allocation: every buffer was
 //! allocated for the batch size before. Counted with a global allocator wrapper.
 //!
-//! The steps run on a thread of the rayon pool (`use_current_thread`): a parallel call made
+//! The steps run on a thread of the global rayon pool (`use_current_thread`): a parallel call made
 //! from outside the pool is queued in rayon's injector, which allocates a block every 63 jobs.
 
 mod common_models;
@@ -66,11 +66,14 @@ fn assert_steps_do_not_allocate(name: &str, mut model: zcnn::model::Model, batch
 #[test]
 fn training_steps_after_warm_up_do_not_allocate() {
     // One test function: the allocation counter is global to the process.
+    // The global pool, as the CLI builds it: a local pool with `use_current_thread` would be
+    // terminated when dropped while this thread stays registered in it, and the next parallel
+    // call would wait forever for its exited worker.
     rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .use_current_thread()
-        .build()
-        .expect("a 2-thread pool including this thread");
+        .build_global()
+        .expect("a 2-thread global pool including this thread");
     assert_steps_do_not_allocate("tiny_1d", common_models::tiny_1d(1), 8);
     assert_steps_do_not_allocate("tiny_2d", common_models::tiny_2d(2), 8);
     let classes = |k| Output::Classes {
