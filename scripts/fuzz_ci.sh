@@ -10,8 +10,9 @@ export RUSTFLAGS="-C target-cpu=native"
 cargo fuzz build -s none
 for target in $(cargo fuzz list); do
   echo "== fuzz $target for ${seconds}s"
+  # -timeout: an input that runs over 10 s is a failure (with its artifact), not a hang.
   # Seed inputs (e.g. valid NPY files) live in seeds/<target>; the corpus grows in corpus/<target>.
   mkdir -p "corpus/$target"
   seeds=(); [ -d "seeds/$target" ] && seeds=("seeds/$target")
-  cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=0
+  cargo fuzz run -s none "$target" "corpus/$target" "${seeds[@]}" -- -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=0
 done

@@ -167,6 +167,46 @@ fn simulate_train_evaluate_predict_and_resume() {
         a == b,
         "resumed checkpoint differs from the uninterrupted run's"
     );
+
+    // Fine-tuning starts from the trained weights: its first epoch's loss is below that of
+    // the first epoch from scratch. Another architecture is refused, naming the option.
+    let tuned = dir.join("tuned");
+    let text = ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&tuned),
+        "--epochs",
+        "1",
+        "--bins",
+        "80",
+        "--init-from",
+        s(&ckpt),
+    ]);
+    assert!(text.contains("starting from the weights"), "{text}");
+    let first_loss = |run: &Path| {
+        let h: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("history.json")).unwrap())
+                .unwrap();
+        h["epochs"][0]["train_loss"].as_f64().unwrap()
+    };
+    let (warm, cold) = (first_loss(&tuned), first_loss(&straight));
+    assert!(warm < cold, "warm start {warm} vs from scratch {cold}");
+    let err = fails(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&dir.join("mismatch")),
+        "--epochs",
+        "1",
+        "--bins",
+        "800",
+        "--init-from",
+        s(&ckpt),
+    ]);
+    assert!(err.contains("init_from"), "{err}");
 }
 
 #[test]
@@ -213,6 +253,16 @@ fn bad_input_gives_clear_errors() {
     let err = fails(&["simulate", "--out", s(&dir.join("d")), "--preset", "hubble"]);
     assert!(err.contains("hubble"), "{err}");
     fails(&["train", "--no-such-flag"]);
+    let err = fails(&[
+        "compare",
+        s(&dir.join("no-run")),
+        "--out",
+        s(&dir.join("c")),
+    ]);
+    assert!(
+        err.contains("no-run") && err.contains("no report.json"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -271,4 +321,22 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
         s(&model.join("checkpoint.safetensors")),
     ]);
     assert!(text.contains("resuming"), "{text}");
+}
+
+#[test]
+fn every_shipped_config_parses_and_passes_the_checks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let config =
+                zcnn::cli::config::RunConfig::from_toml(&text, &path.display().to_string())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            zcnn::cli::check_config(&config).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "only {seen} configs in {}", dir.display());
 }

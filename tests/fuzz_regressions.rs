@@ -35,3 +35,15 @@ fn an_empty_trunk_or_head_is_an_error() {
         .expect("an empty head is refused");
     assert!(err.0.contains("head 'z' has no layers"), "{err}");
 }
+
+/// fuzz/npy: a 64-byte header of nested `{` made the NPY header parser backtrack for minutes
+/// (the fuzzer's timeout); it is now refused before parsing.
+#[test]
+fn an_npy_header_of_nested_brackets_is_refused_at_once() {
+    let mut bytes = b"\x93NUMPY\x01\x00\x40\x00{'desc*\x00\x00\x00r':".to_vec();
+    bytes.extend([b' '; 21]);
+    bytes.extend([b'{'; 25]);
+    bytes.extend(b" None  'fo'f\"\"\"o\r\r tran_or\r\nerd'\x93NU: FalsMsMPe");
+    let err = zcnn::io::npy::parse_npy(&bytes, &Default::default()).unwrap_err();
+    assert!(err.0.contains("nests brackets"), "{err}");
+}

@@ -69,6 +69,12 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             set_threads(&common)?;
             predict_file(&checkpoint, &spectra, &out, pdfs.as_deref())
         }
+        Command::Compare {
+            runs,
+            labels,
+            title,
+            out,
+        } => super::compare::compare(&runs, labels.as_deref(), &title, &out),
     }
 }
 
@@ -93,6 +99,9 @@ fn load_config(common: &Common, o: &Overrides) -> Result<RunConfig, String> {
     t.batch = o.batch.unwrap_or(t.batch);
     t.lr = o.lr.unwrap_or(t.lr);
     t.max_train = o.max_train.unwrap_or(t.max_train);
+    if let Some(path) = &o.init_from {
+        t.init_from = path.display().to_string();
+    }
     m.bins = o.bins.unwrap_or(m.bins);
     m.loss = o.loss.clone().unwrap_or(m.loss.clone());
     m.target = o.target.clone().unwrap_or(m.target.clone());
@@ -156,6 +165,13 @@ fn train(
     let mut opt = optimizer(t, model.param_count(), iterations)?;
     let mut first_epoch = 0;
     let mut history = History::default();
+    if resume.is_none() && !t.init_from.is_empty() {
+        let path = Path::new(&t.init_from);
+        files::read_checkpoint(path)?
+            .restore(&mut model, None)
+            .map_err(|e| format!("init_from {}: {e}", path.display()))?;
+        eprintln!("starting from the weights of {}", path.display());
+    }
     if let Some(path) = resume {
         let ckpt = files::read_checkpoint(path)?;
         if ckpt.config.model != config.model {

@@ -109,6 +109,10 @@ pub struct TrainSettings {
     pub patience: usize,
     /// Use only this many training spectra (0: all), for training-set-size studies.
     pub max_train: usize,
+    /// Start from the weights of this checkpoint (same architecture; empty: a fresh
+    /// initialisation). The optimiser starts afresh, so a model trained with one loss can be
+    /// fine-tuned with another (two-stage training).
+    pub init_from: String,
 }
 
 impl Default for TrainSettings {
@@ -125,6 +129,7 @@ impl Default for TrainSettings {
             test_fraction: 0.1,
             patience: 0,
             max_train: 0,
+            init_from: String::new(),
         }
     }
 }

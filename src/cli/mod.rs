@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod commands;
+mod compare;
 pub mod config;
 mod files;
 mod pipeline;
@@ -116,6 +117,21 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Compare the reports of several runs (a study): markdown table, JSON and a plot of MAE, σ_NMAD, η and success.
+    Compare {
+        /// Run folders (holding report/report.json), report folders or report.json files, in plot order.
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Comma-separated labels, one per run (default: the folder names).
+        #[arg(long)]
+        labels: Option<String>,
+        /// Title of the plot.
+        #[arg(long, default_value = "Comparison of runs")]
+        title: String,
+        /// Output folder (comparison.md, comparison.json, comparison.svg).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
 }
 
 /// Training settings that flags may override.
@@ -145,6 +161,9 @@ pub struct Overrides {
     /// Use at most this many training spectra.
     #[arg(long)]
     pub max_train: Option<usize>,
+    /// Start from the weights of this checkpoint (fine-tuning, e.g. with another loss).
+    #[arg(long)]
+    pub init_from: Option<PathBuf>,
 }
 
 /// Runs the command line and returns the process exit code.

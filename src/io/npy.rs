@@ -37,6 +37,7 @@ pub fn read_npy(path: &Path, expect: &NpyExpect) -> Result<NpyArray> {
 
 /// [`read_npy`] on the bytes of a file (messages without the file name).
 pub fn parse_npy(bytes: &[u8], expect: &NpyExpect) -> Result<NpyArray> {
+    check_flat_header(bytes)?;
     let file = NpyFile::new(bytes).map_err(|e| Error(format!("not a valid NPY file: {e}")))?;
     let header = file.header().clone();
     let width = float_width(&header.dtype())?;
@@ -84,6 +85,36 @@ pub fn parse_npy(bytes: &[u8], expect: &NpyExpect) -> Result<NpyArray> {
         }
     }
     Ok(NpyArray { shape, data })
+}
+
+/// Refuses header dictionaries that nest brackets before `npyz` parses them: its parser
+/// backtracks exponentially on nested `{` (fuzz/npy found a 64-byte header that took minutes).
+/// The arrays read here have a flat header, `{'descr': '<f4', 'fortran_order': False,
+/// 'shape': (n, m), }`: one `{`, one `(`, no `[` (which only structured dtypes use).
+fn check_flat_header(bytes: &[u8]) -> Result<()> {
+    // Magic (6 bytes), version (2), header length: u16 in version 1, u32 from version 2 on.
+    let (length_bytes, start) = match bytes.get(6) {
+        Some(1) => (2, 10),
+        Some(_) => (4, 12),
+        None => return Ok(()), // too short: npyz names the problem
+    };
+    let Some(length) = bytes.get(8..8 + length_bytes) else {
+        return Ok(());
+    };
+    let length = length
+        .iter()
+        .rev()
+        .fold(0usize, |acc, &b| (acc << 8) | b as usize);
+    let header = &bytes[start.min(bytes.len())..(start + length).min(bytes.len())];
+    let count = |c: u8| header.iter().filter(|&&b| b == c).count();
+    if count(b'{') > 1 || count(b'(') > 1 || count(b'[') > 0 {
+        return Err(Error(
+            "not a valid NPY file: the header dictionary nests brackets; expected a flat \
+             {'descr': ..., 'fortran_order': ..., 'shape': (...)} of a plain float dtype"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Bytes per value of a little-endian `float32` or `float64` dtype; an error otherwise.
@@ -223,6 +254,17 @@ mod tests {
             &[0; 4],
         );
         assert!(err(&half, &NpyExpect::default()).contains("'<f2'"));
+    }
+
+    #[test]
+    fn nested_header_brackets_are_refused_quickly() {
+        // fuzz/npy: 26 nested '{' made npyz's header parser backtrack for minutes.
+        let nested = format!("{{'descr': {} None", "{".repeat(26));
+        let e = err(&handmade(&nested, &[]), &NpyExpect::default());
+        assert!(e.contains("nests brackets"), "{e}");
+        let structured = "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }";
+        let e = err(&handmade(structured, &[0; 4]), &NpyExpect::default());
+        assert!(e.contains("nests brackets"), "{e}");
     }
 
     #[test]

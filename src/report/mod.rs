@@ -2,3 +2,5 @@
 
 #[cfg(feature = "cli")]
 pub mod plots;
+#[cfg(feature = "cli")]
+pub mod study;

@@ -28,8 +28,8 @@ const DENSITY_CELLS: usize = 80;
 /// At most this many points are drawn on the residual plot (an even subsample beyond).
 const RESIDUAL_POINT_LIMIT: usize = 5000;
 
-const FONT: &str = "sans-serif";
-const POINT_BLUE: RGBColor = RGBColor(31, 119, 180);
+pub(super) const FONT: &str = "sans-serif";
+pub(super) const POINT_BLUE: RGBColor = RGBColor(31, 119, 180);
 const LINE_ORANGE: RGBColor = RGBColor(255, 127, 14);
 const REFERENCE_RED: RGBColor = RGBColor(214, 39, 40);
 /// Anchors of the viridis colour map, from low to high density.
@@ -41,14 +41,14 @@ const VIRIDIS: [RGBColor; 5] = [
     RGBColor(253, 231, 37),
 ];
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(super) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// z_pred against z_true with the 1:1 line and the point metrics in a corner. Up to
 /// 3000 objects are drawn as points, more as a 2D density (log-scaled colours).
 pub fn plot_z_pred_vs_true(path: &Path, z_pred: &[f64], z_true: &[f64]) -> Result<(), String> {
     let metrics = PointMetrics::compute(z_pred, z_true)?;
     let range = padded_range(z_pred.iter().chain(z_true).copied(), 0.03);
-    write_svg_atomically(path, |root| {
+    write_svg_atomically(path, SIZE, |root| {
         let caption = format!("z_pred vs z_true (n = {})", z_pred.len());
         let mut chart = ChartBuilder::on(root)
             .caption(caption, (FONT, 24))
@@ -138,7 +138,7 @@ pub fn plot_residuals(path: &Path, z_pred: &[f64], z_true: &[f64]) -> Result<(),
         .clamp(0.01, 0.5);
     let y_range = -half_height..half_height;
     let outside = dz.iter().filter(|d| d.abs() > half_height).count();
-    write_svg_atomically(path, |root| {
+    write_svg_atomically(path, SIZE, |root| {
         let slope = profile
             .slope
             .map_or("—".to_string(), |s| format!("{s:+.4}"));
@@ -203,7 +203,7 @@ pub fn plot_pit_histogram(path: &Path, pit: &[f64], bins: usize) -> Result<(), S
     let scale = bins as f64 / pit.len() as f64;
     let densities: Vec<f64> = counts.iter().map(|&c| c as f64 * scale).collect();
     let top = densities.iter().copied().fold(1.5, f64::max) * 1.1;
-    write_svg_atomically(path, |root| {
+    write_svg_atomically(path, SIZE, |root| {
         let caption = format!("PIT histogram (n = {}, {bins} bins)", pit.len());
         let mut chart = ChartBuilder::on(root)
             .caption(caption, (FONT, 24))
@@ -264,7 +264,7 @@ pub fn plot_loss_curves(path: &Path, train: &[f64], validation: &[f64]) -> Resul
     let epochs = train.len().max(validation.len());
     let y_range = padded_range(train.iter().chain(validation).copied(), 0.05);
     let x_range = 0.5..epochs as f64 + 0.5;
-    write_svg_atomically(path, |root| {
+    write_svg_atomically(path, SIZE, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption("Loss per epoch", (FONT, 24))
             .margin(20)
@@ -379,7 +379,7 @@ fn draw_text_block(
 
 /// `[min, max]` of the values widened by `fraction` of the span on each side (and to a
 /// non-zero width when all values are equal). Values are already checked to be finite.
-fn padded_range(values: impl Iterator<Item = f64>, fraction: f64) -> Range<f64> {
+pub(super) fn padded_range(values: impl Iterator<Item = f64>, fraction: f64) -> Range<f64> {
     let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
@@ -389,13 +389,14 @@ fn padded_range(values: impl Iterator<Item = f64>, fraction: f64) -> Range<f64> 
 
 /// Renders an SVG into memory with `draw`, then writes it to `<path>.tmp` and renames that
 /// over `path`.
-fn write_svg_atomically(
+pub(super) fn write_svg_atomically(
     path: &Path,
+    size: (u32, u32),
     draw: impl FnOnce(&Area<'_>) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(to_message)?;
         draw(&root)?;
         root.present().map_err(to_message)?;
@@ -423,7 +424,7 @@ fn temporary_path(path: &Path) -> Result<PathBuf, String> {
     Ok(path.with_file_name(temporary_name))
 }
 
-fn to_message(error: impl std::fmt::Display) -> String {
+pub(super) fn to_message(error: impl std::fmt::Display) -> String {
     format!("plotting failed: {error}")
 }
 
