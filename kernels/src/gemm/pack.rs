@@ -28,16 +28,26 @@ pub(super) fn pack_b(b: View, kc: usize, nc: usize, width: usize, dst: &mut [f32
     }
 }
 
-/// [`pack_b`] for one sliver of a B whose columns are contiguous (a transposed operand): reads
-/// each column in order and scatters it with stride `width`.
+/// Rows of a sliver transposed at a time by [`pack_columns`]: the `P_BLOCK·width` floats being
+/// written (4 KiB at width 32) stay in L1 while every column contributes to them.
+const P_BLOCK: usize = 32;
+
+/// [`pack_b`] for one sliver of a B whose columns are contiguous (a transposed operand): a
+/// transpose of the `cols×kc` block, done `P_BLOCK` rows of the sliver at a time. Writing a
+/// whole column at once instead (stride `width` over all `kc` rows) touched `kc` cache lines
+/// per column and, at kc = 256, evicted the sliver from L1 before the next column came.
 fn pack_columns(b: View, kc: usize, cols: usize, width: usize, sliver: &mut [f32]) {
-    for c in 0..width {
-        let dst = sliver[c..].iter_mut().step_by(width);
-        if c < cols {
-            let column = &b.data[c * b.cs..c * b.cs + kc];
-            dst.zip(column).for_each(|(x, &v)| *x = v);
-        } else {
-            dst.for_each(|x| *x = 0.0);
+    for (block, rows) in sliver[..kc * width].chunks_mut(P_BLOCK * width).enumerate() {
+        let p0 = block * P_BLOCK;
+        let block_rows = rows.len() / width;
+        for c in 0..cols {
+            let column = &b.data[c * b.cs + p0..c * b.cs + p0 + block_rows];
+            for (row, &v) in rows.chunks_exact_mut(width).zip(column) {
+                row[c] = v;
+            }
+        }
+        for row in rows.chunks_exact_mut(width) {
+            row[cols..].fill(0.0);
         }
     }
 }
