@@ -128,9 +128,13 @@ fn maxpool2d_sample(
             for c in (0..body).step_by(LANES) {
                 let (max, pixel) = window_max_lanes(s, x_sample, rows.clone(), cols.clone(), c);
                 store(max, &mut y[out + c..]);
-                for (lane, &pixel_bits) in pixel.as_array().iter().enumerate() {
-                    let at = pixel_bits.to_bits() as usize + c + lane;
-                    argmax[out + c + lane] = flat_index(sample_base + at);
+                // Lane l's input index is pixel + sample_base + c + l; `validate` keeps every
+                // input index within u32, so the sums below cannot overflow (one plain loop
+                // over LANES that the compiler vectorises).
+                let offset = flat_index(sample_base + c);
+                let lanes = argmax[out + c..out + c + LANES].iter_mut();
+                for (lane, (dst, pixel_bits)) in lanes.zip(pixel.as_array()).enumerate() {
+                    *dst = pixel_bits.to_bits() + offset + lane as u32;
                 }
             }
             for c in body..channels {
