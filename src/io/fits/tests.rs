@@ -2,6 +2,7 @@
 //! layout and every error path has a test.
 
 use super::*;
+use std::path::Path;
 
 /// One 80-character card.
 fn card(text: &str) -> String {
@@ -574,4 +575,50 @@ fn truncated_and_corrupted_files_never_panic() {
             }
         }
     }
+}
+
+/// The astropy-written files of tests/data/fits (scripts/make_fits_fixtures.py).
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fits")
+        .join(name)
+}
+
+#[test]
+fn the_astropy_fixtures_read_as_written() {
+    let nan = fixture("spec-0001-51000-0001.fits");
+    let err = read_fits_spectrum(&nan, &FitsOptions::default()).expect_err("a NaN flux");
+    assert_contains(
+        &err,
+        &["spec-0001-51000-0001.fits: HDU 1 (COADD): column 'flux': pixel 700 is NaN"],
+    );
+    let options = FitsOptions {
+        mask_nonfinite: true,
+        ..FitsOptions::default()
+    };
+    let s = read_fits_spectrum(&nan, &options).expect("masked");
+    assert_eq!(s.flux.len(), 1000);
+    let bad: Vec<usize> = (0..1000).filter(|&i| s.bad_pixels()[i]).collect();
+    assert_eq!(bad, vec![100, 101, 102, 103, 500, 501, 502, 700]);
+    assert!((s.lambda[0] - 10f64.powf(4.03)).abs() < 0.01);
+
+    let linear = read_fits_spectrum(&fixture("image_linear.fits"), &FitsOptions::default())
+        .expect("linear image");
+    assert_eq!((linear.lambda[0], linear.lambda[949]), (10_900.0, 20_390.0));
+    let log = read_fits_spectrum(&fixture("image_loglam.fits"), &FitsOptions::default())
+        .expect("log image");
+    assert_eq!(log.flux.len(), 900);
+    assert!((log.lambda[899] / 10f64.powf(4.035 + 3.3e-4 * 899.0) - 1.0).abs() < 1e-12);
+    let peak = (0..900)
+        .max_by(|&a, &b| log.flux[a].total_cmp(&log.flux[b]))
+        .unwrap();
+    assert!(
+        (log.lambda[peak] - 13_000.0).abs() < 15.0,
+        "line at {}",
+        log.lambda[peak]
+    );
+
+    let template = read_fits_spectrum(&fixture("template.fits"), &options).expect("template");
+    let (lambda, flux) = template.good_points();
+    assert_eq!((lambda.len(), flux.len()), (599, 599));
 }
