@@ -5,13 +5,14 @@ mod checkpoint;
 mod commands;
 pub mod config;
 mod files;
+mod import;
 mod pipeline;
 mod progress;
 mod report;
 
 pub use pipeline::check as check_config;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -69,6 +70,36 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Import FITS spectra into a dataset folder: spectra.npy, wavelengths.npy, labels.csv.
+    Import {
+        /// FITS files, or folders of .fits/.fit/.fts files (sorted by name; id = file stem).
+        #[arg(long, required = true, num_args = 1..)]
+        fits: Vec<PathBuf>,
+        /// Target pixels: a dataset's wavelengths.npy (pixel centres) or a preset (seed, euclid).
+        #[arg(long)]
+        grid: String,
+        /// Output folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// CSV catalogue of redshifts (without it, the spectra are for `zcnn predict`).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// The catalogue's id column (ids are the FITS file stems).
+        #[arg(long, default_value = "id")]
+        id_column: String,
+        /// The catalogue's redshift column.
+        #[arg(long, default_value = "z")]
+        z_column: String,
+        /// Per-spectrum normalisation, as in the simulator.
+        #[arg(long, value_enum, default_value_t = Normalise::Max)]
+        normalise: Normalise,
+        /// NaN or infinite flux or ivar: reject the file, or mask those pixels.
+        #[arg(long, value_enum, default_value_t = NonFinite::Reject)]
+        nonfinite: NonFinite,
+        /// Read the HDU with this EXTNAME (default: the first image or binary table with data).
+        #[arg(long)]
+        hdu: Option<String>,
+    },
     /// Train a model on a simulated dataset; writes a checkpoint every epoch.
     Train {
         /// Dataset folder written by `zcnn simulate`.
@@ -116,6 +147,22 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+}
+
+/// `--normalise` of `zcnn import`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Normalise {
+    None,
+    Max,
+    Median,
+    L2,
+}
+
+/// `--nonfinite` of `zcnn import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NonFinite {
+    Reject,
+    Mask,
 }
 
 /// Training settings that flags may override.
