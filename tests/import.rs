@@ -283,3 +283,25 @@ fn import_errors_name_the_file_or_flag() {
     assert!(err.contains("have the same id 'image_linear-0'"), "{err}");
     assert!(!out.exists(), "a failed import wrote {}", out.display());
 }
+
+#[test]
+fn simulate_reads_fits_templates_from_sed_dir() {
+    let dir = scratch("templates");
+    let seds = dir.join("seds");
+    std::fs::create_dir_all(&seds).unwrap();
+    std::fs::copy(fixture("template.fits"), seds.join("template.fits")).unwrap();
+    let data = dir.join("data");
+    ok(&[
+        "simulate",
+        "--out",
+        s(&data),
+        "-n",
+        "20",
+        "--sed-dir",
+        s(&seds),
+        "--seed",
+        "1",
+    ]);
+    let spectra = read_npy(&data.join("spectra.npy"), &NpyExpect::default()).unwrap();
+    assert_eq!(spectra.shape, vec![20, 1780]);
+}

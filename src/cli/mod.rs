@@ -64,7 +64,7 @@ pub enum Command {
         /// White noise at this signal-to-noise ratio.
         #[arg(long)]
         snr: Option<f64>,
-        /// Rest-frame .sed files to use instead of the built-in templates.
+        /// Rest-frame .sed or FITS templates (a folder) to use instead of the built-in ones.
         #[arg(long)]
         sed_dir: Option<PathBuf>,
         #[command(flatten)]
