@@ -142,7 +142,7 @@ impl Columns {
                     pair[0]
                 ));
             }
-            if !(pair[1] > pair[0]) {
+            if pair[1].partial_cmp(&pair[0]) != Some(std::cmp::Ordering::Greater) {
                 return Err(format!(
                     "{lambda_name}: wavelength {} Å at pixel {} is not greater than {} Å at \
                      pixel {i}; wavelengths must increase",
