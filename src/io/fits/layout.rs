@@ -10,7 +10,8 @@
 //!
 //! Layout (FITS 4.0, §3–§7): each HDU is a header of 80-byte cards ending with `END`, padded to
 //! a multiple of 2880 bytes, then a data unit of |BITPIX|/8 · NAXIS1 · … · NAXISn bytes
-//! (binary table: NAXIS1 · NAXIS2 + PCOUNT), padded likewise.
+//! (binary table: NAXIS1 · NAXIS2 + PCOUNT; fitsrs skips no PCOUNT after an ASCII table, and
+//! this walk follows it), padded likewise.
 
 use fitsrs::card::{split_value_and_comment, Card, Value};
 use std::collections::HashMap;
@@ -85,7 +86,9 @@ fn check_hdu(bytes: &[u8], start: usize, index: usize) -> Result<usize, String> 
                 check_row_width(&values, tfields, axes[0])?;
             }
             let main = axes[0].checked_mul(axes[1]).ok_or_else(too_big)?;
-            main.checked_add(pcount as u64).ok_or_else(too_big)?
+            // fitsrs skips the heap (PCOUNT) after a binary table only; walk as it does.
+            let heap = if kind == "BINTABLE" { pcount as u64 } else { 0 };
+            main.checked_add(heap).ok_or_else(too_big)?
         }
         _ => axes
             .iter()

@@ -556,6 +556,28 @@ fn image_header_errors_name_the_keyword() {
     assert_contains(&error(&cube), &["HDU 0: an image with NAXIS = 3"]);
 }
 
+#[test]
+fn the_walk_finds_the_next_hdu_where_fitsrs_does() {
+    // fitsrs skips NAXIS1 · NAXIS2 bytes after an ASCII table, ignoring PCOUNT; the check must
+    // therefore see the lone-quote header that follows, not skip it as a heap.
+    let mut bytes = primary_empty();
+    bytes.extend(header(&[
+        card("XTENSION= 'TABLE'"),
+        kv("BITPIX", "8"),
+        kv("NAXIS", "2"),
+        kv("NAXIS1", "0"),
+        kv("NAXIS2", "0"),
+        kv("PCOUNT", "2880"),
+        kv("GCOUNT", "1"),
+        kv("TFIELDS", "0"),
+    ]));
+    bytes.extend(header(&[card("XTENSION= '")]));
+    assert_contains(
+        &masked(&bytes).unwrap_err(),
+        &["HDU 2: card 1: a string value that is a lone quote"],
+    );
+}
+
 /// Every prefix and many one-byte corruptions of valid files give a result, never a panic.
 #[test]
 fn truncated_and_corrupted_files_never_panic() {
