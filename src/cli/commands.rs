@@ -5,7 +5,9 @@ use super::files;
 use super::pipeline::{self, build_model, check, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{Command, Common, Overrides};
+use super::{import, Command, Common, NonFinite, Normalise, Overrides};
+use crate::data::spectra::Normalisation;
+use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
 
@@ -38,6 +40,32 @@ pub fn dispatch(command: Command) -> Result<(), String> {
                 .or(s.sed_dir.clone());
             simulate(&config, &out)
         }
+        Command::Import {
+            fits,
+            grid,
+            out,
+            catalog,
+            id_column,
+            z_column,
+            normalise,
+            nonfinite,
+            hdu,
+        } => import::run(&import::Import {
+            fits,
+            grid,
+            out,
+            catalog: catalog.map(|c| (c, id_column, z_column)),
+            normalisation: match normalise {
+                Normalise::None => Normalisation::None,
+                Normalise::Max => Normalisation::Max,
+                Normalise::Median => Normalisation::Median,
+                Normalise::L2 => Normalisation::L2,
+            },
+            fits_options: FitsOptions {
+                hdu,
+                mask_nonfinite: nonfinite == NonFinite::Mask,
+            },
+        }),
         Command::Train {
             data,
             out,

@@ -6,13 +6,14 @@ mod commands;
 mod compare;
 pub mod config;
 mod files;
+mod import;
 mod pipeline;
 mod progress;
 mod report;
 
 pub use pipeline::check as check_config;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -64,11 +65,41 @@ pub enum Command {
         /// White noise at this signal-to-noise ratio.
         #[arg(long)]
         snr: Option<f64>,
-        /// Rest-frame .sed files to use instead of the built-in templates.
+        /// Rest-frame .sed or FITS templates (a folder) to use instead of the built-in ones.
         #[arg(long)]
         sed_dir: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
+    },
+    /// Import FITS spectra into a dataset folder: spectra.npy, wavelengths.npy, labels.csv.
+    Import {
+        /// FITS files, or folders of .fits/.fit/.fts files (sorted by name; id = file stem).
+        #[arg(long, required = true, num_args = 1..)]
+        fits: Vec<PathBuf>,
+        /// Target pixels: a dataset's wavelengths.npy (pixel centres) or a preset (seed, euclid).
+        #[arg(long)]
+        grid: String,
+        /// Output folder.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// CSV catalogue of redshifts (without it, the spectra are for `zcnn predict`).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// The catalogue's id column (ids are the FITS file stems).
+        #[arg(long, default_value = "id")]
+        id_column: String,
+        /// The catalogue's redshift column.
+        #[arg(long, default_value = "z")]
+        z_column: String,
+        /// Per-spectrum normalisation, as in the simulator.
+        #[arg(long, value_enum, default_value_t = Normalise::Max)]
+        normalise: Normalise,
+        /// NaN or infinite flux or ivar: reject the file, or mask those pixels.
+        #[arg(long, value_enum, default_value_t = NonFinite::Reject)]
+        nonfinite: NonFinite,
+        /// Read the HDU with this EXTNAME (default: the first image or binary table with data).
+        #[arg(long)]
+        hdu: Option<String>,
     },
     /// Train a model on a simulated dataset; writes a checkpoint every epoch.
     Train {
@@ -132,6 +163,22 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+}
+
+/// `--normalise` of `zcnn import`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Normalise {
+    None,
+    Max,
+    Median,
+    L2,
+}
+
+/// `--nonfinite` of `zcnn import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NonFinite {
+    Reject,
+    Mask,
 }
 
 /// Training settings that flags may override.

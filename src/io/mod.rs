@@ -1,9 +1,13 @@
-//! Files: atomic writes (always), and with the `cli` feature safetensors checkpoints and NPY
-//! arrays.
+//! Files: atomic writes (always), and with the `cli` feature safetensors checkpoints, NPY
+//! arrays, FITS spectra and CSV catalogues.
 
 pub mod atomic;
 #[cfg(feature = "cli")]
+pub mod catalog;
+#[cfg(feature = "cli")]
 pub mod checkpoint;
+#[cfg(feature = "cli")]
+pub mod fits;
 #[cfg(feature = "cli")]
 pub mod npy;
 

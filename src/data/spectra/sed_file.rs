@@ -4,6 +4,10 @@
 //! non-negative and strictly increasing; fluxes finite. A row that exactly repeats the previous
 //! one (same λ, same f_λ) is skipped: LePhare's COSMOS templates repeat their 10 000 Å row.
 //! Every error names the file and the line.
+//!
+//! A template folder may also hold FITS spectra (`.fits`, `.fit`, `.fts`; read by
+//! [`crate::io::fits`] with the feature `cli`): their bad pixels (ivar ≤ 0, NaN, masked) are
+//! dropped from the points.
 
 use std::path::{Path, PathBuf};
 
@@ -91,8 +95,8 @@ pub fn read_sed_file(path: &Path) -> Result<SedPoints, String> {
     parse_sed(&text, &path.display().to_string())
 }
 
-/// Reads every `*.sed` file of a folder (not recursively), sorted by file name, as
-/// `(file path, points)`. A folder without `.sed` files is an error.
+/// Reads every `*.sed` and FITS file of a folder (not recursively), sorted by file name, as
+/// `(file path, points)`. A folder without such files is an error.
 pub fn read_sed_dir(dir: &Path) -> Result<Vec<(PathBuf, SedPoints)>, String> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: cannot read the folder: {e}", dir.display()))?;
@@ -101,18 +105,62 @@ pub fn read_sed_dir(dir: &Path) -> Result<Vec<(PathBuf, SedPoints)>, String> {
         let path = entry
             .map_err(|e| format!("{}: cannot list the folder: {e}", dir.display()))?
             .path();
-        if path.is_file() && path.extension().is_some_and(|ext| ext == "sed") {
+        if path.is_file() && (path.extension().is_some_and(|ext| ext == "sed") || is_fits(&path)) {
             paths.push(path);
         }
     }
     if paths.is_empty() {
-        return Err(format!("{}: no .sed files in this folder", dir.display()));
+        return Err(format!(
+            "{}: no .sed or .fits files in this folder",
+            dir.display()
+        ));
     }
     paths.sort();
     paths
         .into_iter()
-        .map(|path| read_sed_file(&path).map(|points| (path, points)))
+        .map(|path| {
+            let points = if is_fits(&path) {
+                read_fits_template(&path)
+            } else {
+                read_sed_file(&path)
+            };
+            points.map(|points| (path, points))
+        })
         .collect()
+}
+
+fn is_fits(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["fits", "fit", "fts"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    })
+}
+
+/// The good pixels of a FITS spectrum as template points.
+#[cfg(feature = "cli")]
+fn read_fits_template(path: &Path) -> Result<SedPoints, String> {
+    let options = crate::io::fits::FitsOptions {
+        mask_nonfinite: true,
+        ..Default::default()
+    };
+    let (lambda, flux) = crate::io::fits::read_fits_spectrum(path, &options)?.good_points();
+    if lambda.len() < 2 {
+        return Err(format!(
+            "{}: {} good pixels; a template needs at least two",
+            path.display(),
+            lambda.len()
+        ));
+    }
+    Ok(SedPoints { lambda, flux })
+}
+
+#[cfg(not(feature = "cli"))]
+fn read_fits_template(path: &Path) -> Result<SedPoints, String> {
+    Err(format!(
+        "{}: FITS templates need zcnn built with the feature \"cli\"",
+        path.display()
+    ))
 }
 
 #[cfg(test)]
@@ -203,7 +251,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("zcnn-sed-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let empty = read_sed_dir(&dir).expect_err("no .sed files");
-        assert!(empty.ends_with("no .sed files in this folder"), "{empty}");
+        assert!(
+            empty.ends_with("no .sed or .fits files in this folder"),
+            "{empty}"
+        );
         std::fs::write(dir.join("a.sed"), "1000 1\n2000 2\n").expect("write");
         std::fs::write(dir.join("b.sed"), "1000 1\n2000 x\n").expect("write");
         let bad = read_sed_dir(&dir).expect_err("b.sed is invalid");
@@ -211,6 +262,29 @@ mod tests {
         std::fs::remove_file(dir.join("b.sed")).expect("remove");
         let good = read_sed_dir(&dir).expect("a.sed is valid");
         assert_eq!(good.len(), 1);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[cfg(feature = "cli")]
+    #[test]
+    fn fits_templates_sit_beside_sed_files_without_their_bad_pixels() {
+        let dir = std::env::temp_dir().join(format!("zcnn-sed-fits-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fits/template.fits");
+        std::fs::copy(&fixture, dir.join("b.FITS")).expect("copy");
+        std::fs::write(dir.join("a.sed"), "1000 1\n2000 2\n").expect("write");
+        let read = read_sed_dir(&dir).expect("both are valid");
+        assert_eq!(read.len(), 2);
+        assert!(read[1].0.ends_with("b.FITS"));
+        // 600 pixels, one of them NaN.
+        assert_eq!(read[1].1.lambda.len(), 599);
+        assert!(read[1].1.flux.iter().all(|f| f.is_finite()));
+        std::fs::write(dir.join("c.fits"), b"SIMPLE  = junk").expect("write");
+        let err = read_sed_dir(&dir).expect_err("c.fits is not FITS");
+        assert!(
+            err.contains("c.fits: HDU 0: the header has no END card"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }
