@@ -3,5 +3,7 @@
 //! - [`spectra`]: the Euclid-like spectroscopic simulator (rest-frame SED library, redshifting,
 //!   line-spread function, flux-conserving rebinning, noise, normalisation) and the loader of
 //!   user `.sed` files.
+//! - [`filters`]: photometric filter curves and synthetic AB magnitudes through them.
 
+pub mod filters;
 pub mod spectra;

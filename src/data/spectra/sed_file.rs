@@ -21,6 +21,12 @@ pub struct SedPoints {
 /// Parses the text of a `.sed` file; `source` names it in error messages
 /// (`"{source}:{line}: {what is wrong}"`).
 pub fn parse_sed(text: &str, source: &str) -> Result<SedPoints, String> {
+    parse_two_columns(text, source, "flux")
+}
+
+/// [`parse_sed`] for any two-column table of wavelength \[Å\] and one value per wavelength
+/// (e.g. a filter's throughput), whose column `value_name` names in error messages.
+pub fn parse_two_columns(text: &str, source: &str, value_name: &str) -> Result<SedPoints, String> {
     let mut points = SedPoints {
         lambda: Vec::new(),
         flux: Vec::new(),
@@ -32,8 +38,8 @@ pub fn parse_sed(text: &str, source: &str) -> Result<SedPoints, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (lambda, flux) =
-            parse_data_line(line).map_err(|what| format!("{source}:{line_number}: {what}"))?;
+        let (lambda, flux) = parse_data_line(line, value_name)
+            .map_err(|what| format!("{source}:{line_number}: {what}"))?;
         if let (Some(&last), Some(&last_flux)) = (points.lambda.last(), points.flux.last()) {
             if lambda == last && flux == last_flux {
                 continue;
@@ -61,16 +67,16 @@ pub fn parse_sed(text: &str, source: &str) -> Result<SedPoints, String> {
 }
 
 /// Splits one data line into (λ, f_λ), or says what is wrong with it.
-fn parse_data_line(line: &str) -> Result<(f64, f64), String> {
+fn parse_data_line(line: &str, value_name: &str) -> Result<(f64, f64), String> {
     let columns: Vec<&str> = line.split_whitespace().collect();
     if columns.len() != 2 {
         return Err(format!(
-            "expected 2 columns (wavelength and flux), found {}: '{line}'",
+            "expected 2 columns (wavelength and {value_name}), found {}: '{line}'",
             columns.len()
         ));
     }
     let lambda = parse_number(columns[0], "wavelength")?;
-    let flux = parse_number(columns[1], "flux")?;
+    let flux = parse_number(columns[1], value_name)?;
     if lambda < 0.0 {
         return Err(format!("wavelength {lambda} is negative"));
     }
