@@ -2,45 +2,11 @@
 //! clear errors for bad input.
 #![cfg(feature = "cli")]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn zcnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zcnn"))
-        .args(args)
-        .output()
-        .expect("zcnn runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = zcnn(args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "zcnn {args:?} failed:\n{text}");
-    text
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = zcnn(args);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "zcnn {args:?} should fail");
-    assert!(!err.contains("panicked"), "zcnn {args:?} panicked:\n{err}");
-    err
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zcnn-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use std::path::Path;
+use std::process::Command;
+use support::{fails, ok, s, scratch};
 
 #[test]
 fn simulate_train_evaluate_predict_and_resume() {

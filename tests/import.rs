@@ -3,47 +3,16 @@
 //! errors, each naming the file.
 #![cfg(feature = "cli")]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use support::{fails, ok, s, scratch};
 use zcnn::io::npy::{read_npy, NpyExpect};
-
-fn zcnn(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zcnn"))
-        .args(args)
-        .output()
-        .expect("zcnn runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = zcnn(args);
-    let text = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "zcnn {args:?} failed:\n{text}");
-    text
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = zcnn(args);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "zcnn {args:?} should fail");
-    assert!(!err.contains("panicked"), "zcnn {args:?} panicked:\n{err}");
-    err
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zcnn-import-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/fits")
         .join(name)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// A folder of `copies` copies of each observed-frame fixture, ids `<stem>-<k>`, and a
