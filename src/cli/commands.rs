@@ -5,8 +5,7 @@ use super::files;
 use super::pipeline::{self, build_model, check, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{import, Command, Common, NonFinite, Normalise, Overrides};
-use crate::data::spectra::Normalisation;
+use super::{import, Command, Common, NonFinite, Overrides};
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
@@ -55,12 +54,7 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             grid,
             out,
             catalog: catalog.map(|c| (c, id_column, z_column)),
-            normalisation: match normalise {
-                Normalise::None => Normalisation::None,
-                Normalise::Max => Normalisation::Max,
-                Normalise::Median => Normalisation::Median,
-                Normalise::L2 => Normalisation::L2,
-            },
+            normalisation: normalise,
             fits_options: FitsOptions {
                 hdu,
                 mask_nonfinite: nonfinite == NonFinite::Mask,

@@ -13,6 +13,7 @@ mod report;
 
 pub use pipeline::check as check_config;
 
+use crate::data::spectra::Normalisation;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,8 +93,8 @@ pub enum Command {
         #[arg(long, default_value = "z")]
         z_column: String,
         /// Per-spectrum normalisation, as in the simulator.
-        #[arg(long, value_enum, default_value_t = Normalise::Max)]
-        normalise: Normalise,
+        #[arg(long, value_enum, default_value_t = Normalisation::Max)]
+        normalise: Normalisation,
         /// NaN or infinite flux or ivar: reject the file, or mask those pixels.
         #[arg(long, value_enum, default_value_t = NonFinite::Reject)]
         nonfinite: NonFinite,
@@ -163,15 +164,6 @@ pub enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
-}
-
-/// `--normalise` of `zcnn import`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Normalise {
-    None,
-    Max,
-    Median,
-    L2,
 }
 
 /// `--nonfinite` of `zcnn import`.

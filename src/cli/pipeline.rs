@@ -27,17 +27,13 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
         }
         sim.noise = NoiseModel::WhiteSnr { snr };
     }
-    sim.normalisation = match c.normalisation.as_str() {
-        "none" => Normalisation::None,
-        "max" => Normalisation::Max,
-        "median" => Normalisation::Median,
-        "l2" => Normalisation::L2,
-        other => {
-            return Err(format!(
-                "simulate.normalisation: unknown '{other}' (none, max, median, l2)"
-            ))
-        }
-    };
+    sim.normalisation = <Normalisation as clap::ValueEnum>::from_str(&c.normalisation, false)
+        .map_err(|_| {
+            format!(
+                "simulate.normalisation: unknown '{}' (none, max, median, l2)",
+                c.normalisation
+            )
+        })?;
     sim.validate()?;
     Ok(sim)
 }

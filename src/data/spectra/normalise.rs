@@ -3,7 +3,9 @@
 /// How each spectrum is scaled before it is stored: stored = physical / scale, and the scale is
 /// kept in [`super::SpectrumProperties::norm_scale`]. A spectrum whose scale would be 0 or not
 /// finite (e.g. all zeros) is left as it is, with scale 1.
+/// Its names on the command line and in configs are `none`, `max`, `median` and `l2`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Normalisation {
     /// scale = 1.
     None,
