@@ -7,7 +7,7 @@
 //! catalogue gives it).
 
 use super::files::{write_atomic, write_npy};
-use crate::data::spectra::{rebin_masked, Normalisation, SimConfig, PRESET_NAMES};
+use crate::data::spectra::{is_fits, rebin_masked, Normalisation, SimConfig, PRESET_NAMES};
 use crate::io::catalog::{match_ids, read_catalog};
 use crate::io::fits::{read_fits_spectrum, FitsOptions};
 use crate::io::npy::{read_npy, NpyExpect};
@@ -24,9 +24,6 @@ pub struct Import {
     pub normalisation: Normalisation,
     pub fits_options: FitsOptions,
 }
-
-/// Extensions read from a folder (case-insensitive).
-const FITS_EXTENSIONS: [&str; 3] = ["fits", "fit", "fts"];
 
 /// Runs the import.
 pub fn run(args: &Import) -> Result<(), String> {
@@ -122,12 +119,6 @@ fn fits_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         }
     }
     Ok(files)
-}
-
-fn is_fits(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| FITS_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 fn stem(path: &Path) -> String {

@@ -45,7 +45,9 @@ pub use noise::NoiseModel;
 pub use normalise::Normalisation;
 pub use rebin::rebin_flux_conserving;
 pub use rebin_masked::{rebin_masked, MaskedRebin};
-pub use sed_file::{parse_sed, parse_two_columns, read_sed_file, SedPoints};
+pub use sed_file::{
+    is_fits, parse_sed, parse_two_columns, read_sed_file, SedPoints, FITS_EXTENSIONS,
+};
 pub use simulate::{simulate, SpectraSet, SpectrumProperties};
 pub use templates::{Template, TemplateFamily, LATTICE_STEP, REST_RANGE};
 

@@ -135,12 +135,14 @@ pub fn read_sed_dir(dir: &Path) -> Result<Vec<(PathBuf, SedPoints)>, String> {
         .collect()
 }
 
-fn is_fits(path: &Path) -> bool {
-    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        ["fits", "fit", "fts"]
-            .iter()
-            .any(|x| e.eq_ignore_ascii_case(x))
-    })
+/// File extensions of FITS spectra and templates (compared without regard to case).
+pub const FITS_EXTENSIONS: [&str; 3] = ["fits", "fit", "fts"];
+
+/// Whether `path` ends in one of [`FITS_EXTENSIONS`].
+pub fn is_fits(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| FITS_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 /// The good pixels of a FITS spectrum as template points.
