@@ -1,10 +1,11 @@
 //! The `zcnn` command: simulate → train → evaluate → predict, and `run`, the main job that
 //! does all four on the built-in defaults. Built with the default feature `cli`.
 
-mod checkpoint;
+pub mod checkpoint;
 mod commands;
 mod compare;
 pub mod config;
+pub mod contract;
 mod files;
 mod import;
 mod pipeline;
