@@ -325,7 +325,7 @@ fn an_npy_shape_whose_size_overflows_is_a_clear_error() {
     let dir = scratch("contract-npy");
     let mut header =
         "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

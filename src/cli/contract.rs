@@ -293,16 +293,27 @@ impl InputContract {
             .as_ref()
             .map_or(String::new(), |n| format!(" with normalisation '{n}'"));
         Err(format!(
-            "{trained}{how}, whose {statistic} per spectrum ran from {lo} to {hi}; {} of the {} \
+            "{trained}{how}, whose {statistic} per spectrum ran from {} to {}; {} of the {} \
              spectra in {} lie beyond {SCALE_TOLERANCE}× that range (spectrum {first}: {}), so \
              they are not normalised as the training spectra were (raw fluxes?); normalise each \
              spectrum the same way, e.g. zcnn import --normalise {}",
+            readable(lo),
+            readable(hi),
             outside.len(),
             scales.len(),
             inputs.source.display(),
-            scales[first],
+            readable(scales[first]),
             self.normalisation.as_deref().unwrap_or("max")
         ))
+    }
+}
+
+/// A number as a reader expects it: plain from 0.001 to 10⁴ (and 0), else with an exponent.
+fn readable(v: f32) -> String {
+    if v == 0.0 || (1e-3..1e4).contains(&v.abs()) {
+        v.to_string()
+    } else {
+        format!("{v:e}")
     }
 }
 
@@ -328,4 +339,92 @@ fn check_grid(want: &[f32], found: &[f32]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(flux: &[f32], pixels: usize, grid: Option<Vec<f32>>) -> Inputs<'_> {
+        Inputs {
+            source: PathBuf::from("s.npy"),
+            pixels,
+            flux,
+            wavelengths: grid.map(|g| (PathBuf::from("w.npy"), g)),
+            normalisation: Some(Normalisation::Max),
+        }
+    }
+
+    #[test]
+    fn a_contract_round_trips_and_describes_itself() {
+        let flux = [0.5, -1.0, 0.25, 2.0, 1.0, -0.5];
+        let c = InputContract::of_training(&inputs(&flux, 3, Some(vec![10.0, 20.0, 30.0])));
+        assert_eq!(c.scale, [1.0, 2.0]);
+        assert_eq!(c.normalisation.as_deref(), Some("max"));
+        assert_eq!(InputContract::from_json(&c.to_json()).unwrap(), c);
+        assert_eq!(c.describe(), "spectra of 3 pixels, 10–30 Å");
+        let images = r#"{"input":{"kind":"images","bands":5,"height":64,"width":64},"wavelengths":null,"normalisation":null,"scale":[0.0,1.0]}"#;
+        let c = InputContract::from_json(images).unwrap();
+        assert_eq!(c.describe(), "images of 5 bands, 64×64 pixels");
+        let e = c
+            .check(Path::new("m.safetensors"), &inputs(&flux, 3, None))
+            .unwrap_err();
+        assert!(
+            e.contains("images of 5 bands") && e.contains("s.npy holds spectra"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_grid_within_a_tenth_of_a_pixel_passes_and_beyond_it_fails() {
+        let want = [100.0, 110.0, 120.0];
+        assert!(check_grid(&want, &[100.9, 110.0, 119.1]).is_ok());
+        let e = check_grid(&want, &[100.0, 111.5, 120.0]).unwrap_err();
+        assert!(
+            e.contains("pixel 1 is centred at 111.5 Å instead of 110 Å"),
+            "{e}"
+        );
+        assert!(check_grid(&want, &[100.0, 110.0]).is_err());
+    }
+
+    #[test]
+    fn scales_are_checked_per_spectrum_with_the_checkpoints_normalisation() {
+        let trained = InputContract::of_training(&inputs(&[1.0, 0.5, 0.2, 1.0], 2, None));
+        let ckpt = Path::new("m.safetensors");
+        // One spectrum of four raw (×1e-17) is named.
+        let mixed = [1.0, 0.3, 1e-17, 5e-18, 0.7, 1.0, 0.0, 0.0];
+        let e = trained.check(ckpt, &inputs(&mixed, 2, None)).unwrap_err();
+        assert!(
+            e.contains("2 of the 4 spectra") && e.contains("spectrum 1: 1e-17"),
+            "{e}"
+        );
+        // Within 10× of the training range passes; an all-zero spectrum has scale 0.
+        assert!(trained
+            .check(ckpt, &inputs(&[5.0, 1.0, 0.2, 0.1], 2, None))
+            .is_ok());
+        assert_eq!(scale_of(&[0.0, 0.0], Some(Normalisation::L2)), 0.0);
+        assert_eq!(scale_of(&[3.0, 4.0], Some(Normalisation::L2)), 5.0);
+        assert_eq!(scale_of(&[3.0, -4.0], None), 4.0);
+    }
+
+    #[test]
+    fn stored_contracts_out_of_bounds_are_refused() {
+        let base = r#"{"input":{"kind":"spectra","pixels":2},"wavelengths":[1.0,2.0],"normalisation":"max","scale":[1.0,1.0]}"#;
+        assert!(InputContract::from_json(base).is_ok());
+        for (from, to, what) in [
+            ("\"pixels\":2", "\"pixels\":0", "values per input"),
+            ("[1.0,2.0]", "[2.0,1.0]", "increasing"),
+            ("[1.0,2.0]", "[1.0]", "wavelengths"),
+            ("\"max\"", "\"maxi\"", "normalisation"),
+            ("[1.0,1.0]", "[2.0,1.0]", "scale"),
+            ("\"scale\"", "\"scales\"", "unknown field"),
+        ] {
+            let e = InputContract::from_json(&base.replace(from, to)).unwrap_err();
+            assert!(e.contains(what), "{to}: {e}");
+        }
+        let images = r#"{"input":{"kind":"images","bands":4294967296,"height":4294967296,"width":2},"wavelengths":null,"normalisation":null,"scale":[0.0,1.0]}"#;
+        assert!(InputContract::from_json(images)
+            .unwrap_err()
+            .contains("values per input"));
+    }
 }
