@@ -104,6 +104,21 @@ fn predict_refuses_spectra_of_another_size_grid_or_scale() {
         err.contains("wavelengths.npy") && err.contains("pixel 0 is centred at 11003 Å"),
         "{err}"
     );
+    // So is the grid given with --wavelengths (the spectra of p1779 have none beside them).
+    let same = dir.join("p1780").join("spectra.npy");
+    spectra_like(&data, &same, 1780, 1.0);
+    let mut with_grid = predict(&ckpt, &same);
+    with_grid.extend([
+        "--wavelengths".into(),
+        s(&shifted.join("wavelengths.npy")).into(),
+    ]);
+    let err = fails(&args(&with_grid));
+    assert!(err.contains("pixel 0 is centred at 11003 Å"), "{err}");
+    let missing = dir.join("no-such-grid.npy");
+    let mut without = predict(&ckpt, &same);
+    without.extend(["--wavelengths".into(), s(&missing).into()]);
+    let err = fails(&args(&without));
+    assert!(err.contains(s(&missing)), "{err}");
 }
 
 #[test]

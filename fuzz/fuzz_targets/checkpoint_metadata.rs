@@ -78,7 +78,7 @@ fuzz_target!(|data: &[u8]| {
         None => PIXELS,
     };
     let flux = vec![0.5f32; 2 * pixels];
-    let inputs = spectra_inputs(Path::new("/nonexistent-zcnn-fuzz/spectra.npy"), pixels, &flux, None)
+    let inputs = spectra_inputs(Path::new("/nonexistent-zcnn-fuzz/spectra.npy"), None, pixels, &flux, None)
         .expect("no grid file beside the fuzz spectra");
     let _ = ckpt.check_inputs(&inputs);
     if let Ok(mut model) = ckpt.model(pixels) {

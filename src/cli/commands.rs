@@ -87,12 +87,14 @@ pub fn dispatch(command: Command) -> Result<(), String> {
         Command::Predict {
             checkpoint,
             spectra,
+            wavelengths,
             out,
             pdfs,
             common,
         } => {
             set_threads(&common)?;
-            predict_file(&checkpoint, &spectra, &out, pdfs.as_deref())
+            let inputs = (spectra.as_path(), wavelengths.as_deref());
+            predict_file(&checkpoint, inputs, &out, pdfs.as_deref())
         }
         Command::Compare {
             runs,
@@ -391,13 +393,14 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
 /// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file.
 fn predict_file(
     checkpoint: &Path,
-    spectra: &Path,
+    (spectra, wavelengths): (&Path, Option<&Path>),
     out: &Path,
     pdf_path: Option<&Path>,
 ) -> Result<(), String> {
     let ckpt = files::read_checkpoint(checkpoint)?;
     let (n, pixels, flux) = files::read_spectra(spectra)?;
-    ckpt.check_inputs(&contract::spectra_inputs(spectra, pixels, &flux, None)?)?;
+    let inputs = contract::spectra_inputs(spectra, wavelengths, pixels, &flux, None)?;
+    ckpt.check_inputs(&inputs)?;
     let mut model = ckpt.model(pixels)?;
     let set = files::DatasetFiles {
         pixels,

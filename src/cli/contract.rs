@@ -85,32 +85,36 @@ pub fn dataset_inputs<'a>(dir: &Path, set: &'a DatasetFiles) -> Result<Inputs<'a
     };
     spectra_inputs(
         &dir.join("spectra.npy"),
+        None,
         set.pixels,
         &set.flux,
         normalisation,
     )
 }
 
-/// The inputs of a spectra file, with the `wavelengths.npy` beside it when there is one.
+/// The inputs of a spectra file, with their pixel centres from `grid`, or else from the
+/// `wavelengths.npy` beside the spectra when there is one.
 pub fn spectra_inputs<'a>(
     spectra: &Path,
+    grid: Option<&Path>,
     pixels: usize,
     flux: &'a [f32],
     normalisation: Option<Normalisation>,
 ) -> Result<Inputs<'a>, String> {
-    let grid = spectra.with_file_name("wavelengths.npy");
-    let wavelengths = if grid.is_file() {
+    let beside = spectra.with_file_name("wavelengths.npy");
+    let grid = grid.or(beside.is_file().then_some(beside.as_path()));
+    let wavelengths = if let Some(grid) = grid {
         let expect = NpyExpect {
             shape: Some(vec![Some(pixels)]),
             ..NpyExpect::default()
         };
-        let array = read_npy(&grid, &expect).map_err(|e| {
+        let array = read_npy(grid, &expect).map_err(|e| {
             format!(
                 "{e} (the wavelengths of the {pixels}-pixel spectra {})",
                 spectra.display()
             )
         })?;
-        Some((grid, array.data))
+        Some((grid.to_path_buf(), array.data))
     } else {
         None
     };

@@ -141,6 +141,10 @@ pub enum Command {
         /// Spectra as NPY, [n, pixels] (f32 or f64).
         #[arg(long)]
         spectra: PathBuf,
+        /// Their pixel centres (NPY [pixels], Å), checked against the training grid (default:
+        /// the wavelengths.npy beside the spectra, when there is one).
+        #[arg(long)]
+        wavelengths: Option<PathBuf>,
         /// Output CSV of predictions.
         #[arg(long, short)]
         out: PathBuf,

@@ -333,9 +333,8 @@ pub fn check(config: &RunConfig) -> Result<(), String> {
         }
     }
     build_model(m, pixels)?;
-    if is_classifier(m)? {
-        estimator(m)?;
-    }
+    binning(m)?;
+    estimator(m)?;
     optimizer(t, 1, 1)?;
     check_fractions(t)
 }
