@@ -1,6 +1,8 @@
 //! Checkpoints of the command: the model in PyTorch's names and layouts, the optimiser state,
-//! the run's configuration (so a checkpoint alone is enough for `predict`) and the training
-//! history, in one safetensors file (format: `crate::io::checkpoint`).
+//! the run's configuration (so a checkpoint alone is enough for `predict`), the input contract
+//! (what the model was trained on: `super::contract`) and the training history, in one
+//! safetensors file (format: `crate::io::checkpoint`). Everything read back is untrusted: the
+//! configuration passes the same checks as a user's, the contract and the counts theirs.
 
 use super::config::RunConfig;
 use super::contract::{InputContract, Inputs, KEY_INPUT};
