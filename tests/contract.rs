@@ -197,8 +197,8 @@ fn an_edited_checkpoint_setting_is_refused() {
 }
 
 /// The bytes of a sealed checkpoint of a small specz-baseline (64 pixels, 8 classes) whose
-/// metadata holds `config`, `contract` and `history`, trained for `epoch` epochs and
-/// `iteration` updates.
+/// metadata holds `config`, `contract` (none when empty) and `history`, trained for `epoch`
+/// epochs and `iteration` updates.
 fn checkpoint_with(
     config: &RunConfig,
     contract: &str,
@@ -218,11 +218,13 @@ fn checkpoint_with(
         optimizer: &optimizer,
         epoch,
     };
-    let metadata = BTreeMap::from([
+    let mut metadata = BTreeMap::from([
         (KEY_CONFIG.to_string(), config.to_toml()),
-        (KEY_INPUT.to_string(), contract.to_string()),
         (KEY_HISTORY.to_string(), history.to_string()),
     ]);
+    if !contract.is_empty() {
+        metadata.insert(KEY_INPUT.to_string(), contract.to_string());
+    }
     checkpoint_bytes(&model, Some(&state), &metadata).unwrap()
 }
 
@@ -252,6 +254,18 @@ fn stored_metadata_is_validated_like_a_user_config() {
     let ckpt = parse_checkpoint(&base, Path::new("stored.safetensors")).unwrap();
     ckpt.model(64).unwrap();
     assert_eq!(ckpt.epochs_done, 1);
+    // A checkpoint from before the contract loads (with a warning); its tensors still catch
+    // most other input sizes (80 pixels, but not 65: it pools to 64's size, which is why the
+    // contract exists).
+    let old = checkpoint_with(&config(8), "", HISTORY, 1, 2);
+    let ckpt = parse_checkpoint(&old, Path::new("old.safetensors")).unwrap();
+    assert!(ckpt.contract.is_none());
+    ckpt.model(64).unwrap();
+    let e = ckpt.model(80).err().expect("another input size");
+    assert!(
+        e.contains("old.safetensors") && e.contains("stored tensors"),
+        "{e}"
+    );
 
     // A huge bins count is refused before any allocation (it aborted with 410 GB).
     let e = refused(&checkpoint_with(&config(1 << 40), CONTRACT, HISTORY, 1, 2));
