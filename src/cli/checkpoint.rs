@@ -136,17 +136,21 @@ impl Checkpoint {
     /// weights. An error when the configuration does not describe the stored tensors (e.g. an
     /// edited `model.bins`).
     pub fn model(&self, pixels: usize) -> Result<Model, String> {
-        let mut model = build_model(&self.config.model, pixels)
-            .map_err(|e| format!("{}: {e}", self.path.display()))?;
-        self.restore_weights(&mut model)?;
+        let where_ = self.path.display();
+        let mut model =
+            build_model(&self.config.model, pixels).map_err(|e| format!("{where_}: {e}"))?;
+        self.stored.restore_model(&mut model).map_err(|e| {
+            format!("{where_}: the stored configuration does not describe the stored tensors: {e}")
+        })?;
         Ok(model)
     }
 
-    /// Loads the stored weights into `model` (of the same architecture; all or nothing).
+    /// Loads the stored weights into `model`, built from another configuration of the same
+    /// architecture (e.g. fine-tuning with another loss; all or nothing).
     pub fn restore_weights(&self, model: &mut Model) -> Result<(), String> {
         self.stored.restore_model(model).map_err(|e| {
             format!(
-                "{}: the stored configuration does not describe the stored tensors: {e}",
+                "the weights of {} do not fit this run's model: {e}",
                 self.path.display()
             )
         })

@@ -93,8 +93,8 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             common,
         } => {
             set_threads(&common)?;
-            let inputs = (spectra.as_path(), wavelengths.as_deref());
-            predict_file(&checkpoint, inputs, &out, pdfs.as_deref())
+            let grid = wavelengths.as_deref();
+            predict_file(&checkpoint, &spectra, grid, &out, pdfs.as_deref())
         }
         Command::Compare {
             runs,
@@ -393,7 +393,8 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
 /// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file.
 fn predict_file(
     checkpoint: &Path,
-    (spectra, wavelengths): (&Path, Option<&Path>),
+    spectra: &Path,
+    wavelengths: Option<&Path>,
     out: &Path,
     pdf_path: Option<&Path>,
 ) -> Result<(), String> {
