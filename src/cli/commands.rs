@@ -1,8 +1,9 @@
 //! What each subcommand does.
 
 use super::config::RunConfig;
+use super::contract::{self, InputContract};
 use super::files;
-use super::pipeline::{self, build_model, check, dataset, optimizer, splits};
+use super::pipeline::{self, build_model, check, check_run, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
 use super::{import, Command, Common, NonFinite, Overrides};
@@ -18,7 +19,7 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             overrides,
             common,
         } => {
-            let config = load_config(&common, &overrides)?;
+            let config = settings(&common, |c| apply(&overrides, c), check_run)?;
             run(&config, &out)
         }
         Command::Simulate {
@@ -29,14 +30,16 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             sed_dir,
             common,
         } => {
-            let mut config = load_config(&common, &Overrides::default())?;
-            let s = &mut config.simulate;
-            s.preset = preset.unwrap_or(s.preset.clone());
-            s.n_spectra = n_spectra.unwrap_or(s.n_spectra);
-            s.snr = snr.or(s.snr);
-            s.sed_dir = sed_dir
-                .map(|d| d.display().to_string())
-                .or(s.sed_dir.clone());
+            let flags = |c: &mut RunConfig| {
+                let s = &mut c.simulate;
+                s.preset = preset.unwrap_or(s.preset.clone());
+                s.n_spectra = n_spectra.unwrap_or(s.n_spectra);
+                s.snr = snr.or(s.snr);
+                s.sed_dir = sed_dir
+                    .map(|d| d.display().to_string())
+                    .or(s.sed_dir.clone());
+            };
+            let config = settings(&common, flags, check)?;
             simulate(&config, &out)
         }
         Command::Import {
@@ -67,9 +70,9 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             overrides,
             common,
         } => {
-            let config = load_config(&common, &overrides)?;
+            let config = settings(&common, |c| apply(&overrides, c), check)?;
             let set = files::read_dataset(&data)?;
-            train(&config, &set, &out, resume.as_deref()).map(|_| ())
+            train(&config, &data, &set, &out, resume.as_deref()).map(|_| ())
         }
         Command::Evaluate {
             checkpoint,
@@ -84,12 +87,14 @@ pub fn dispatch(command: Command) -> Result<(), String> {
         Command::Predict {
             checkpoint,
             spectra,
+            wavelengths,
             out,
             pdfs,
             common,
         } => {
             set_threads(&common)?;
-            predict_file(&checkpoint, &spectra, &out, pdfs.as_deref())
+            let grid = wavelengths.as_deref();
+            predict_file(&checkpoint, &spectra, grid, &out, pdfs.as_deref())
         }
         Command::Compare {
             runs,
@@ -100,8 +105,14 @@ pub fn dispatch(command: Command) -> Result<(), String> {
     }
 }
 
-/// The configuration: the file given with --config (or the defaults), then the flags.
-fn load_config(common: &Common, o: &Overrides) -> Result<RunConfig, String> {
+/// The settings of a command, built the same way for every command: the file given with
+/// --config (or the defaults), then --seed, then the command's own `flags`; then checked once,
+/// by `check`, before any work starts.
+fn settings(
+    common: &Common,
+    flags: impl FnOnce(&mut RunConfig),
+    check: fn(&RunConfig) -> Result<(), String>,
+) -> Result<RunConfig, String> {
     set_threads(common)?;
     let mut c = match &common.config {
         Some(path) => {
@@ -116,6 +127,13 @@ fn load_config(common: &Common, o: &Overrides) -> Result<RunConfig, String> {
         c.model.seed = seed;
         c.train.seed = seed;
     }
+    flags(&mut c);
+    check(&c)?;
+    Ok(c)
+}
+
+/// The training flags of `run` and `train` applied to a configuration.
+fn apply(o: &Overrides, c: &mut RunConfig) {
     let (t, m) = (&mut c.train, &mut c.model);
     t.epochs = o.epochs.unwrap_or(t.epochs);
     t.batch = o.batch.unwrap_or(t.batch);
@@ -128,8 +146,6 @@ fn load_config(common: &Common, o: &Overrides) -> Result<RunConfig, String> {
     m.loss = o.loss.clone().unwrap_or(m.loss.clone());
     m.target = o.target.clone().unwrap_or(m.target.clone());
     c.simulate.n_spectra = o.n_spectra.unwrap_or(c.simulate.n_spectra);
-    check(&c)?;
-    Ok(c)
 }
 
 /// Builds the global thread pool (once per process) with the calling thread as one of its
@@ -167,6 +183,7 @@ fn simulate(config: &RunConfig, out: &Path) -> Result<(), String> {
 /// and writes `checkpoint.safetensors` (every epoch) and `history.json` into `out`.
 fn train(
     config: &RunConfig,
+    data_dir: &Path,
     set: &files::DatasetFiles,
     out: &Path,
     resume: Option<&Path>,
@@ -182,6 +199,8 @@ fn train(
     } else {
         Some(dataset(m, rows(&val_idx), pixels, &set.z[val_idx.clone()])?)
     };
+    let inputs = contract::dataset_inputs(data_dir, set)?;
+    let input_contract = InputContract::of_training(&inputs);
     let mut model = build_model(m, pixels)?;
     let iterations = (t.epochs * train_set.len().div_ceil(t.batch)) as u64;
     let mut opt = optimizer(t, model.param_count(), iterations)?;
@@ -189,9 +208,10 @@ fn train(
     let mut history = History::default();
     if resume.is_none() && !t.init_from.is_empty() {
         let path = Path::new(&t.init_from);
-        files::read_checkpoint(path)?
-            .restore(&mut model, None)
-            .map_err(|e| format!("init_from {}: {e}", path.display()))?;
+        let ckpt = files::read_checkpoint(path)?;
+        ckpt.check_inputs(&inputs)?;
+        ckpt.restore_weights(&mut model)
+            .map_err(|e| format!("init_from: {e}"))?;
         eprintln!("starting from the weights of {}", path.display());
     }
     if let Some(path) = resume {
@@ -202,7 +222,17 @@ fn train(
                 path.display()
             ));
         }
-        ckpt.restore(&mut model, Some(&mut opt))?;
+        ckpt.check_inputs(&inputs)?;
+        if ckpt.epochs_done >= t.epochs {
+            return Err(format!(
+                "{}: {} epochs are done already and this run asks for {} in all: raise --epochs to train on",
+                path.display(),
+                ckpt.epochs_done,
+                t.epochs
+            ));
+        }
+        ckpt.restore_weights(&mut model)?;
+        ckpt.restore_training(&mut model, &mut opt)?;
         first_epoch = ckpt.epochs_done;
         history = ckpt.history;
         eprintln!(
@@ -255,6 +285,7 @@ fn train(
                 if let Err(e) = files::write_checkpoint(
                     &checkpoint_path,
                     config,
+                    &input_contract,
                     model,
                     opt,
                     completed,
@@ -306,7 +337,7 @@ fn run(config: &RunConfig, out: &Path) -> Result<(), String> {
     let data_dir = out.join("data");
     simulate(config, &data_dir)?;
     let set = files::read_dataset(&data_dir)?;
-    let (mut model, history) = train(config, &set, &out.join("model"), None)?;
+    let (mut model, history) = train(config, &data_dir, &set, &out.join("model"), None)?;
     if history.interrupted {
         return Ok(());
     }
@@ -338,8 +369,8 @@ fn run(config: &RunConfig, out: &Path) -> Result<(), String> {
 fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(), String> {
     let ckpt = files::read_checkpoint(checkpoint)?;
     let set = files::read_dataset(data)?;
-    let mut model = build_model(&ckpt.config.model, set.pixels)?;
-    ckpt.restore(&mut model, None)?;
+    ckpt.check_inputs(&contract::dataset_inputs(data, &set)?)?;
+    let mut model = ckpt.model(set.pixels)?;
     let range = if all {
         0..set.z.len()
     } else {
@@ -363,13 +394,15 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
 fn predict_file(
     checkpoint: &Path,
     spectra: &Path,
+    wavelengths: Option<&Path>,
     out: &Path,
     pdf_path: Option<&Path>,
 ) -> Result<(), String> {
     let ckpt = files::read_checkpoint(checkpoint)?;
     let (n, pixels, flux) = files::read_spectra(spectra)?;
-    let mut model = build_model(&ckpt.config.model, pixels)?;
-    ckpt.restore(&mut model, None)?;
+    let inputs = contract::spectra_inputs(spectra, wavelengths, pixels, &flux, None)?;
+    ckpt.check_inputs(&inputs)?;
+    let mut model = ckpt.model(pixels)?;
     let set = files::DatasetFiles {
         pixels,
         flux,

@@ -1,10 +1,11 @@
 //! The `zcnn` command: simulate → train → evaluate → predict, and `run`, the main job that
 //! does all four on the built-in defaults. Built with the default feature `cli`.
 
-mod checkpoint;
+pub mod checkpoint;
 mod commands;
 mod compare;
 pub mod config;
+pub mod contract;
 mod files;
 mod import;
 mod pipeline;
@@ -140,6 +141,10 @@ pub enum Command {
         /// Spectra as NPY, [n, pixels] (f32 or f64).
         #[arg(long)]
         spectra: PathBuf,
+        /// Their pixel centres (NPY [pixels], Å), checked against the training grid (default:
+        /// the wavelengths.npy beside the spectra, when there is one).
+        #[arg(long)]
+        wavelengths: Option<PathBuf>,
         /// Output CSV of predictions.
         #[arg(long, short)]
         out: PathBuf,

@@ -40,9 +40,6 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
 
 /// Simulates the dataset of a run.
 pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
-    if c.n_spectra == 0 {
-        return Err("simulate.n_spectra must be at least 1".into());
-    }
     let sim = sim_config(c)?;
     let library_seed = c.seed ^ 0x5ED_11B;
     let library = match &c.sed_dir {
@@ -172,18 +169,19 @@ pub fn dataset(
 /// Train, validation and test index ranges: the test set is the last `test_fraction` of the
 /// spectra, validation the `val_fraction` before it, training the rest (possibly capped).
 pub fn splits(n: usize, t: &TrainSettings) -> Result<[Range<usize>; 3], String> {
-    let frac_ok = |f: f64| (0.0..1.0).contains(&f);
-    if !frac_ok(t.val_fraction)
-        || !frac_ok(t.test_fraction)
-        || t.val_fraction + t.test_fraction >= 1.0
-    {
-        return Err(format!(
-            "train.val_fraction ({}) and train.test_fraction ({}) must be in [0, 1) and sum to less than 1",
-            t.val_fraction, t.test_fraction
-        ));
-    }
+    check_fractions(t)?;
     let n_test = (n as f64 * t.test_fraction).round() as usize;
     let n_val = (n as f64 * t.val_fraction).round() as usize;
+    for (field, fraction, count) in [
+        ("val_fraction", t.val_fraction, n_val),
+        ("test_fraction", t.test_fraction, n_test),
+    ] {
+        if fraction > 0.0 && count == 0 {
+            return Err(format!(
+                "train.{field} {fraction} of {n} spectra is no spectrum at all: use more spectra, a larger fraction, or 0"
+            ));
+        }
+    }
     let n_train_all = n - n_test - n_val;
     let n_train = if t.max_train > 0 {
         t.max_train.min(n_train_all)
@@ -200,6 +198,19 @@ pub fn splits(n: usize, t: &TrainSettings) -> Result<[Range<usize>; 3], String> 
         n_train_all..n_train_all + n_val,
         n_train_all + n_val..n,
     ])
+}
+
+/// The validation and test fractions: in [0, 1) (so not NaN), and less than 1 together.
+fn check_fractions(t: &TrainSettings) -> Result<(), String> {
+    let frac_ok = |f: f64| (0.0..1.0).contains(&f);
+    if frac_ok(t.val_fraction) && frac_ok(t.test_fraction) && t.val_fraction + t.test_fraction < 1.0
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "train.val_fraction ({}) and train.test_fraction ({}) must be in [0, 1) and sum to less than 1",
+        t.val_fraction, t.test_fraction
+    ))
 }
 
 /// The optimiser of the run, for `n_params` parameters and `iterations` updates in total.
@@ -253,26 +264,33 @@ pub fn redshifts(m: &ModelConfig, outputs: &[f32]) -> Result<(Vec<f64>, Option<V
     if !is_classifier(m)? {
         return Ok((outputs.iter().map(|&v| v as f64).collect(), None));
     }
-    let estimator = match m.estimator.as_str() {
-        "mode" => PointEstimator::Mode,
-        "mean" => PointEstimator::Mean,
-        "median" => PointEstimator::Median,
-        other => {
-            return Err(format!(
-                "model.estimator: unknown '{other}' (mode, mean, median)"
-            ))
-        }
-    };
-    let z = point_estimates(&binning(m)?, outputs, estimator)?;
+    let z = point_estimates(&binning(m)?, outputs, estimator(m)?)?;
     Ok((z, Some(outputs.to_vec())))
+}
+
+/// The point estimator named in the config.
+fn estimator(m: &ModelConfig) -> Result<PointEstimator, String> {
+    match m.estimator.as_str() {
+        "mode" => Ok(PointEstimator::Mode),
+        "mean" => Ok(PointEstimator::Mean),
+        "median" => Ok(PointEstimator::Median),
+        other => Err(format!(
+            "model.estimator: unknown '{other}' (mode, mean, median)"
+        )),
+    }
 }
 
 /// Upper bounds that keep a mistyped config from exhausting memory before it is noticed.
 const MAX_BINS: usize = 100_000;
 const MAX_FLOATS: usize = 4_000_000_000; // 16 GB of f32 spectra
 const MAX_BATCH: usize = 65_536;
+/// More epochs than any run needs; keeps the iteration count and the epoch numbers of a
+/// checkpoint far from integer limits.
+pub const MAX_EPOCHS: usize = 1_000_000;
 
-/// Checks a whole run configuration before any work starts.
+/// Checks every field of a run configuration, whoever wrote it (a TOML file, flags, or the
+/// metadata of a checkpoint), before any work starts: names, ranges, NaN and infinities, and
+/// the memory the sizes would take.
 pub fn check(config: &RunConfig) -> Result<(), String> {
     let (m, t) = (&config.model, &config.train);
     if m.bins == 0 || m.bins > MAX_BINS {
@@ -281,21 +299,63 @@ pub fn check(config: &RunConfig) -> Result<(), String> {
             m.bins
         ));
     }
-    if t.batch == 0 || t.batch > MAX_BATCH || t.epochs == 0 {
+    if t.batch == 0 || t.batch > MAX_BATCH {
         return Err(format!(
-            "train.batch must be between 1 and {MAX_BATCH} and train.epochs at least 1, got batch {} and epochs {}",
-            t.batch, t.epochs
+            "train.batch must be between 1 and {MAX_BATCH}, got {}",
+            t.batch
+        ));
+    }
+    if t.epochs == 0 || t.epochs > MAX_EPOCHS {
+        return Err(format!(
+            "train.epochs must be between 1 and {MAX_EPOCHS}, got {}",
+            t.epochs
+        ));
+    }
+    check_number("train.weight_decay", t.weight_decay as f64, 0.0)?;
+    check_number("model.lambda1", m.lambda1 as f64, 0.0)?;
+    check_number("model.lambda2", m.lambda2 as f64, 0.0)?;
+    if !(m.label_sigma_bins.is_finite() && m.label_sigma_bins > 0.0) {
+        return Err(format!(
+            "model.label_sigma_bins must be a positive number, got {}",
+            m.label_sigma_bins
         ));
     }
     let pixels = sim_config(&config.simulate)?.grid.pixels;
-    let n = config.simulate.n_spectra;
-    if n.checked_mul(pixels)
-        .is_none_or(|floats| floats > MAX_FLOATS)
-    {
-        return Err(format!("simulate.n_spectra {n} × {pixels} pixels would not fit in memory (at most {MAX_FLOATS} floats)"));
+    let s = &config.simulate;
+    if s.n_spectra == 0 {
+        return Err("simulate.n_spectra must be at least 1".into());
+    }
+    for (field, n) in [("n_spectra", s.n_spectra), ("galaxies", s.galaxies)] {
+        if n.checked_mul(pixels)
+            .is_none_or(|floats| floats > MAX_FLOATS)
+        {
+            return Err(format!("simulate.{field} {n} × {pixels} pixels would not fit in memory (at most {MAX_FLOATS} floats)"));
+        }
     }
     build_model(m, pixels)?;
+    binning(m)?;
+    estimator(m)?;
     optimizer(t, 1, 1)?;
-    splits(n.max(10), t)?;
+    check_fractions(t)
+}
+
+/// [`check`], and the splits of the spectra `zcnn run` simulates: training, and test data to
+/// evaluate on (and validation data when a validation fraction is set).
+pub fn check_run(config: &RunConfig) -> Result<(), String> {
+    check(config)?;
+    let [_, _, test] = splits(config.simulate.n_spectra, &config.train)?;
+    if test.is_empty() {
+        return Err("train.test_fraction is 0: `zcnn run` needs test spectra to evaluate".into());
+    }
     Ok(())
+}
+
+/// A finite number of at least `min`.
+fn check_number(field: &str, value: f64, min: f64) -> Result<(), String> {
+    if value.is_finite() && value >= min {
+        return Ok(());
+    }
+    Err(format!(
+        "{field} must be a finite number of at least {min}, got {value}"
+    ))
 }

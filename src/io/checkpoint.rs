@@ -16,6 +16,10 @@
 //!     dropout `Xoshiro256PlusPlus` state, serialised with serde as JSON. (The shuffle order of
 //!     an epoch depends only on the training seed and the epoch, so it needs no state.)
 //! - `zcnn_state.format` = `zcnn-checkpoint-1` in every file zcnn writes.
+//! - `zcnn_state.metadata_seal`: a 64-bit FNV-1a hash (hex) of every other metadata entry, so
+//!   that a hand-edited value (e.g. a stored `z_max`, which no tensor shape reveals) is refused
+//!   on reading instead of silently changing what the model means. It guards against edits,
+//!   not against forgery. Files without it (e.g. PyTorch's) are read unsealed.
 //! - **The caller's metadata** (any keys not starting with `zcnn_state.`), e.g. the run's
 //!   model and training configuration under `zcnn.config`, so that the file alone is enough to
 //!   rebuild the model for prediction.
@@ -57,6 +61,10 @@ const KEY_EPOCH: &str = "zcnn_state.epoch";
 const KEY_RULE: &str = "zcnn_state.optimizer.rule";
 const KEY_ITERATION: &str = "zcnn_state.optimizer.iteration";
 const KEY_RNG_DROPOUT: &str = "zcnn_state.rng.dropout";
+const KEY_SEAL: &str = "zcnn_state.metadata_seal";
+/// The largest epoch or update count a checkpoint may hold: far beyond any real run, and far
+/// from the integer limits that the next `+ 1` would overflow.
+pub const MAX_COUNT: u64 = 1 << 40;
 const TENSOR_M: &str = "zcnn_state.optimizer.m";
 const TENSOR_V: &str = "zcnn_state.optimizer.v";
 const TENSOR_VELOCITY: &str = "zcnn_state.optimizer.velocity";
@@ -98,7 +106,26 @@ pub fn checkpoint_bytes(
     if let Some(t) = training {
         add_training_state(t, model, &mut tensors, &mut meta)?;
     }
+    meta.insert(KEY_SEAL.into(), seal(&meta));
     Ok(safetensors_bytes(&tensors, &meta))
+}
+
+/// The seal of a metadata map: FNV-1a (64 bit; Fowler, Noll & Vo, IETF draft
+/// draft-eastlake-fnv, section 2) over every entry but the seal itself, in key order, each key
+/// and value followed by a 0 byte so that entries cannot run into each other.
+fn seal(metadata: &BTreeMap<String, String>) -> String {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET_BASIS;
+    for (key, value) in metadata.iter().filter(|(k, _)| k.as_str() != KEY_SEAL) {
+        for text in [key, value] {
+            // hash = (hash XOR byte) × prime, for each byte, then for the separator 0.
+            for &byte in text.as_bytes().iter().chain(&[0]) {
+                hash = (hash ^ byte as u64).wrapping_mul(PRIME);
+            }
+        }
+    }
+    format!("{hash:016x}")
 }
 
 fn add_training_state(
@@ -242,6 +269,14 @@ pub fn parse_checkpoint(bytes: &[u8]) -> Result<Checkpoint> {
         }
     }
     tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(stored) = metadata.get(KEY_SEAL) {
+        ensure!(
+            *stored == seal(&metadata),
+            "the metadata was edited after zcnn wrote this file (its seal '{KEY_SEAL}' no longer \
+             matches): a stored setting such as model.z_max would silently change what the \
+             model means; retrain, or fine-tune with --init-from and the new settings"
+        );
+    }
     let training = read_training(&metadata, &mut state)?;
     if let Some(name) = state.keys().next() {
         return Err(Error(format!("unknown zcnn state tensor '{name}'")));
@@ -300,8 +335,12 @@ fn read_training(
     };
     let number = |key: &str| -> Result<u64> {
         let v = field(key)?;
-        v.parse()
-            .map_err(|_| Error(format!("metadata '{key}' = '{v}' is not a count")))
+        match v.parse() {
+            Ok(n) if n <= MAX_COUNT => Ok(n),
+            _ => Err(Error(format!(
+                "metadata '{key}' = '{v}': expected a count from 0 to {MAX_COUNT}"
+            ))),
+        }
     };
     let rng = |key: &str| -> Result<Xoshiro256PlusPlus> {
         serde_json::from_str(field(key)?).map_err(|e| {
@@ -331,7 +370,8 @@ fn read_training(
         other => return Err(Error(format!("unknown optimiser rule '{other}'"))),
     };
     Ok(Some(SavedTraining {
-        epoch: number(KEY_EPOCH)? as usize,
+        epoch: usize::try_from(number(KEY_EPOCH)?)
+            .map_err(|_| Error(format!("metadata '{KEY_EPOCH}' does not fit in memory")))?,
         rule: rule.clone(),
         iteration: number(KEY_ITERATION)?,
         state_a,

@@ -46,13 +46,23 @@ pub fn parse_npy(bytes: &[u8], expect: &NpyExpect) -> Result<NpyArray> {
             "the array is in Fortran order; expected C order (np.ascontiguousarray)".into(),
         ));
     }
-    let shape: Vec<usize> = header.shape().iter().map(|&d| d as usize).collect();
+    let shape = header
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<std::result::Result<Vec<usize>, _>>()
+        .map_err(|_| Error(format!("shape {:?} does not fit in memory", header.shape())))?;
     if let Some(want) = &expect.shape {
         check_shape(want, &shape)?;
     }
-    let count: usize = shape.iter().product();
     let data_bytes = file.into_inner();
-    let needed = count * width;
+    let needed = data_size(&shape, width).ok_or_else(|| {
+        Error(format!(
+            "shape {shape:?} of {width}-byte values is larger than memory can address \
+             (the file holds {} bytes of data)",
+            data_bytes.len()
+        ))
+    })?;
     if data_bytes.len() != needed {
         let what = if data_bytes.len() < needed {
             "truncated"
@@ -85,6 +95,14 @@ pub fn parse_npy(bytes: &[u8], expect: &NpyExpect) -> Result<NpyArray> {
         }
     }
     Ok(NpyArray { shape, data })
+}
+
+/// Bytes of data a C-order array of `shape` holds, `None` when the product overflows `usize`
+/// (a header may claim any shape; the data must then be checked against the file's length).
+pub fn data_size(shape: &[usize], width: usize) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(width, |bytes, &d| bytes.checked_mul(d))
 }
 
 /// Refuses header dictionaries that nest brackets before `npyz` parses them: its parser
@@ -307,6 +325,20 @@ mod tests {
         assert!(err(&long, &NpyExpect::default()).contains("too long"));
         let e = err(&bytes[..20], &NpyExpect::default());
         assert!(e.contains("not a valid NPY file"), "{e}");
+    }
+
+    #[test]
+    fn a_shape_whose_size_overflows_is_an_error() {
+        // issue 10: 2^32 × 2^32 values wrapped to 0 bytes and were accepted with no data.
+        let bytes = handmade(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+            &[],
+        );
+        let e = err(&bytes, &NpyExpect::default());
+        assert!(e.contains("larger than memory can address"), "{e}");
+        assert_eq!(data_size(&[1 << 32, 1 << 32], 4), None);
+        assert_eq!(data_size(&[3, 5], 8), Some(120));
+        assert_eq!(data_size(&[], 4), Some(4));
     }
 
     #[test]
