@@ -5,7 +5,7 @@
 //! The fixture was written by (PyTorch 2.15, CPU):
 //!
 //! ```text
-//! cd scripts && python torch_golden.py --out ../tests/data/torch_golden.safetensors
+//! python scripts/torch_golden.py          # from the repository root
 //! ```
 //!
 //! Per model it holds the batch, the labels, PyTorch's logits and loss, the initial value of
