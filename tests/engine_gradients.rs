@@ -74,3 +74,26 @@ fn gradients_of_a_2d_network_with_inception_extra_inputs_and_two_heads() {
 fn gradients_of_a_network_with_global_pooling() {
     check_whole_model("tiny_global_pool", tiny_global_pool(3));
 }
+
+/// A frozen batch norm runs in evaluation mode with its running statistics as constants: the
+/// gradients flowing through it (to the layers below and to its own γ and β) come from the
+/// evaluation-mode backward. Training passes first bring the running statistics near the
+/// batch's (momentum 0.1), as in a trained model.
+#[test]
+fn gradients_through_a_frozen_batch_norm() {
+    let mut model = tiny_1d(1);
+    let data = random_data(&model, 3, 6);
+    for _ in 0..30 {
+        model
+            .forward(&data.inputs, &data.extra, 3, Mode::Train)
+            .unwrap();
+    }
+    let frozen: Vec<usize> = (0..model.trunk().layers().len())
+        .filter(|&i| model.trunk().layers()[i].kind() == "batchnorm")
+        .collect();
+    assert!(!frozen.is_empty(), "tiny_1d has no batch norm");
+    for i in frozen {
+        model.set_trunk_layer_frozen(i, true);
+    }
+    check_whole_model("tiny_1d, batch norm frozen", model);
+}

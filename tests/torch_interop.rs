@@ -2,9 +2,10 @@
 //! into the peers' `nn.Sequential` models with `load_state_dict` and predicts the same, and a
 //! PyTorch `state_dict` loads into zcnn's presets and predicts the same.
 //!
-//! Needs a Python with torch, safetensors and numpy: `ZCNN_TORCH_PYTHON` names the interpreter
-//! (default `python3`). Without one the test prints why and passes.
-#![cfg(feature = "cli")]
+//! Needs a Python with torch, safetensors and numpy: `ZCNN_TORCH_PYTHON` names the interpreter.
+//! Without it, when `python3` lacks them, the test is reported as skipped (not passed): it
+//! runs with its own harness (`harness = false` in Cargo.toml), since libtest has no run-time
+//! skip. When `ZCNN_TORCH_PYTHON` is set, an interpreter without them fails the test.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,20 +24,23 @@ use zcnn::train::{Dataset, TargetData, TrainConfig, Trainer};
 /// Largest difference allowed between zcnn's and PyTorch's raw outputs.
 const TOLERANCE: f32 = 1e-4;
 
+/// What `main` prints when PyTorch is absent.
+const SKIPPED: &str = "skipped: PyTorch not found (set ZCNN_TORCH_PYTHON)";
+
+/// The interpreter to use: `ZCNN_TORCH_PYTHON` (which must have torch), else `python3` if it
+/// has torch, else none.
 fn python() -> Option<String> {
-    let python = std::env::var("ZCNN_TORCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let chosen = std::env::var("ZCNN_TORCH_PYTHON").ok();
+    let python = chosen.clone().unwrap_or_else(|| "python3".into());
     let probe = Command::new(&python)
         .args(["-c", "import torch, safetensors, numpy"])
         .output();
     match probe {
         Ok(out) if out.status.success() => Some(python),
-        _ => {
-            eprintln!(
-                "SKIPPED: PyTorch interop test: '{python} -c \"import torch, safetensors, numpy\"' \
-                 failed; set ZCNN_TORCH_PYTHON to an interpreter that has them"
-            );
-            None
-        }
+        _ if chosen.is_some() => panic!(
+            "ZCNN_TORCH_PYTHON={python}: '{python} -c \"import torch, safetensors, numpy\"' failed"
+        ),
+        _ => None,
     }
 }
 
@@ -203,13 +207,30 @@ fn round_trips(python: &str, name: &str, make: fn(u64) -> Model, batch: usize, d
     assert!(diff < TOLERANCE, "{name}: max |diff| {diff} vs PyTorch");
 }
 
-#[test]
-fn presets_round_trip_through_pytorch() {
+/// One test, `presets_round_trip_through_pytorch`, reported as passed or skipped in the
+/// "N passed, N failed, N skipped" form; a failure panics (exit code 101). Like libtest it
+/// honours `--list` and name filters (`cargo test NAME`).
+fn main() {
+    let name = "presets_round_trip_through_pytorch";
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        println!("{name}: test");
+        return;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+        println!("torch_interop: 0 passed, 0 failed");
+        return;
+    }
     let Some(python) = python() else {
+        println!("test {name} ... {SKIPPED}");
+        println!("torch_interop: 0 passed, 0 failed, 1 skipped");
         return;
     };
     let dir = scratch_dir();
     round_trips(&python, "specz", specz, 5, &dir);
     round_trips(&python, "kim_brunner", kim, 3, &dir);
     std::fs::remove_dir_all(&dir).unwrap();
+    println!("test {name} ... ok");
+    println!("torch_interop: 1 passed, 0 failed");
 }

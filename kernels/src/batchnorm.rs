@@ -15,6 +15,8 @@
 //! Training mode uses the batch statistics and updates the running ones as PyTorch does
 //! (`running ← (1 − momentum)·running + momentum·batch_stat`, with the *unbiased* variance
 //! `σ²·R/(R − 1)` in `running_var`); evaluation mode normalises with the running statistics.
+//! Each mode has its backward: through the batch statistics in training mode, and with the
+//! running statistics as constants in evaluation mode (a frozen layer).
 
 use crate::parallel::{chunk_count, chunk_range, MAX_CHUNKS};
 use crate::shape::{ensure, ShapeError};
@@ -217,6 +219,50 @@ pub fn batchnorm_backward_ref(
             for r in 0..rows {
                 let g = rows as f64 * dy[r * ch + c] as f64 - sum_dy - xhat(r) * sum_dy_xhat;
                 dx[r * ch + c] += (scale * g) as f32;
+            }
+        }
+    }
+}
+
+/// Backward of the evaluation-mode forward, scalar reference (sums in f64): the running
+/// statistics are constants (a frozen layer), so nothing flows through them. With
+/// `invstd = 1/√(running_var + eps)` and `x̂ = (x − running_mean)·invstd`, it accumulates
+///
+/// ```text
+/// dβ += Σ_r dy        dγ += Σ_r dy·x̂        dx += γ·invstd·dy
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn batchnorm_backward_eval_ref(
+    s: &BatchNormShape,
+    p: &BatchNormParams,
+    x: &[f32],
+    gamma: &[f32],
+    running_mean: &[f32],
+    running_var: &[f32],
+    dy: &[f32],
+    mut dx: Option<&mut [f32]>,
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
+    assert_lengths(
+        s,
+        &[x, dy],
+        &[gamma, running_mean, running_var, dgamma, dbeta],
+    );
+    if let Some(dx) = dx.as_deref() {
+        assert_lengths(s, &[dx], &[]);
+    }
+    let (rows, ch) = (s.rows, s.channels);
+    for c in 0..ch {
+        let invstd = 1.0 / (running_var[c] as f64 + p.eps as f64).sqrt();
+        let xhat = |r: usize| (x[r * ch + c] as f64 - running_mean[c] as f64) * invstd;
+        dbeta[c] += (0..rows).map(|r| dy[r * ch + c] as f64).sum::<f64>() as f32;
+        dgamma[c] += (0..rows)
+            .map(|r| dy[r * ch + c] as f64 * xhat(r))
+            .sum::<f64>() as f32;
+        if let Some(dx) = dx.as_deref_mut() {
+            for r in 0..rows {
+                dx[r * ch + c] += (gamma[c] as f64 * invstd * dy[r * ch + c] as f64) as f32;
             }
         }
     }
@@ -437,7 +483,8 @@ fn add_backward_sums(
 
 /// Per-channel coefficients of the input gradient `dx += k·(dy − m − (x − μ)·q)`, the
 /// reference's `γ·invstd/R·(R·dy − Σdy − x̂·Σdy·x̂)` with `k = γ·invstd`, `m = Σdy/R` and
-/// `q = invstd²·Σdy·(x − μ)/R` (since `x̂ = (x − μ)·invstd`).
+/// `q = invstd²·Σdy·(x − μ)/R` (since `x̂ = (x − μ)·invstd`). In evaluation mode μ and invstd
+/// are constants and `dx += γ·invstd·dy`: `m = q = 0`.
 struct InputGradCoefficients {
     k: [f32; CHANNEL_BLOCK],
     m: [f32; CHANNEL_BLOCK],
@@ -565,6 +612,34 @@ pub fn batchnorm_forward_eval(
     }
 }
 
+/// The per-channel statistics a forward normalised with, as its backward needs them.
+#[derive(Clone, Copy)]
+enum Normalisation<'a> {
+    /// The training forward's batch statistics (`save_mean`, `save_invstd`), functions of `x`.
+    Batch { mean: &'a [f32], invstd: &'a [f32] },
+    /// The running statistics of evaluation mode, constants.
+    Running {
+        mean: &'a [f32],
+        var: &'a [f32],
+        eps: f32,
+    },
+}
+
+impl Normalisation<'_> {
+    fn mean(&self) -> &[f32] {
+        match self {
+            Normalisation::Batch { mean, .. } | Normalisation::Running { mean, .. } => mean,
+        }
+    }
+
+    fn invstd(&self, c: usize) -> f32 {
+        match *self {
+            Normalisation::Batch { invstd, .. } => invstd[c],
+            Normalisation::Running { var, eps, .. } => 1.0 / (var[c] + eps).sqrt(),
+        }
+    }
+}
+
 /// Backward of the training-mode forward, fast path: same contract as
 /// [`batchnorm_backward_ref`]. One pass for `Σdy` and `Σdy·(x − μ)` (one partial per row
 /// chunk, added in chunk order), one for `dx`.
@@ -580,7 +655,52 @@ pub fn batchnorm_backward(
     dgamma: &mut [f32],
     dbeta: &mut [f32],
 ) {
-    assert_lengths(s, &[x, dy], &[gamma, save_mean, save_invstd, dgamma, dbeta]);
+    assert_lengths(s, &[], &[save_mean, save_invstd]);
+    let stats = Normalisation::Batch {
+        mean: save_mean,
+        invstd: save_invstd,
+    };
+    backward(s, x, gamma, stats, dy, dx, dgamma, dbeta);
+}
+
+/// Backward of the evaluation-mode forward, fast path: same contract as
+/// [`batchnorm_backward_eval_ref`], the same passes as [`batchnorm_backward`].
+#[allow(clippy::too_many_arguments)]
+pub fn batchnorm_backward_eval(
+    s: &BatchNormShape,
+    p: &BatchNormParams,
+    x: &[f32],
+    gamma: &[f32],
+    running_mean: &[f32],
+    running_var: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
+    assert_lengths(s, &[], &[running_mean, running_var]);
+    let stats = Normalisation::Running {
+        mean: running_mean,
+        var: running_var,
+        eps: p.eps,
+    };
+    backward(s, x, gamma, stats, dy, dx, dgamma, dbeta);
+}
+
+/// The backward of either mode: `dβ += Σdy`, `dγ += Σdy·(x − μ)·invstd`, and `dx` from the
+/// [`InputGradCoefficients`] of the mode.
+#[allow(clippy::too_many_arguments)]
+fn backward(
+    s: &BatchNormShape,
+    x: &[f32],
+    gamma: &[f32],
+    stats: Normalisation,
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
+    assert_lengths(s, &[x, dy], &[gamma, dgamma, dbeta]);
     if let Some(dx) = dx.as_deref() {
         assert_lengths(s, &[dx], &[]);
     }
@@ -589,9 +709,10 @@ pub fn batchnorm_backward(
     let parallel = runs_in_parallel(s);
     let mut dx_chunks = dx.map(|dx| split_row_chunks(dx, rows, ch));
     let mut partials: Partials = [[0.0; 2 * CHANNEL_BLOCK]; MAX_CHUNKS];
+    let through_batch_stats = matches!(stats, Normalisation::Batch { .. });
     for cols in channel_blocks(ch) {
         let w = cols.len();
-        let mean = &save_mean[cols.clone()];
+        let mean = &stats.mean()[cols.clone()];
         let sums = sum_over_chunks(&mut partials[..chunks], 2 * w, parallel, |k, acc| {
             let (sum_dy, sum_dy_centred) = acc.split_at_mut(w);
             let (x_k, dy_k) = (chunk_rows(x, rows, ch, k), chunk_rows(dy, rows, ch, k));
@@ -604,12 +725,14 @@ pub fn batchnorm_backward(
             q: [0.0; CHANNEL_BLOCK],
         };
         for (j, c) in cols.clone().enumerate() {
-            let invstd = save_invstd[c];
+            let invstd = stats.invstd(c);
             dbeta[c] += sum_dy[j];
             dgamma[c] += sum_dy_centred[j] * invstd;
             coef.k[j] = gamma[c] * invstd;
-            coef.m[j] = sum_dy[j] / rows as f32;
-            coef.q[j] = invstd * invstd * sum_dy_centred[j] / rows as f32;
+            if through_batch_stats {
+                coef.m[j] = sum_dy[j] / rows as f32;
+                coef.q[j] = invstd * invstd * sum_dy_centred[j] / rows as f32;
+            }
         }
         if let Some(dx_chunks) = dx_chunks.as_mut() {
             for_each_chunk(&mut dx_chunks[..chunks], parallel, |k, dx_k| {
@@ -846,6 +969,87 @@ mod tests {
     type EvalFn =
         fn(&BatchNormShape, &BatchNormParams, &[f32], &[f32], &[f32], &[f32], &[f32], &mut [f32]);
 
+    type EvalBackwardFn = fn(
+        &BatchNormShape,
+        &BatchNormParams,
+        &[f32],
+        &[f32],
+        &[f32],
+        &[f32],
+        &[f32],
+        Option<&mut [f32]>,
+        &mut [f32],
+        &mut [f32],
+    );
+
+    /// Finite differences of `L = Σ r⊙y` through the evaluation forward (running statistics
+    /// fixed) against the accumulated evaluation backward, for x, γ and β.
+    fn gradcheck_eval_backward(backward: EvalBackwardFn, rows: usize, ch: usize) {
+        let Case {
+            s,
+            mut x,
+            mut gamma,
+            mut beta,
+        } = Case::new(rows, ch, 60 + rows as u64);
+        let p = BatchNormParams::default();
+        let running_mean = random_vec(61, ch, 1.0);
+        let running_var: Vec<f32> = random_vec(62, ch, 1.0).iter().map(|v| v + 1.5).collect();
+        let r = random_vec(63, s.len(), 1.0);
+        let start = random_vec(64, s.len(), 1.0);
+        let (mut dx, mut dgamma, mut dbeta) =
+            (start.clone(), start[..ch].to_vec(), start[..ch].to_vec());
+        let (rm, rv) = (&running_mean[..], &running_var[..]);
+        backward(
+            &s,
+            &p,
+            &x,
+            &gamma,
+            rm,
+            rv,
+            &r,
+            Some(&mut dx),
+            &mut dgamma,
+            &mut dbeta,
+        );
+        let minus =
+            |a: &[f32], b: &[f32]| -> Vec<f32> { a.iter().zip(b).map(|(u, v)| u - v).collect() };
+        let (dx, dgamma, dbeta) = (
+            minus(&dx, &start),
+            minus(&dgamma, &start[..ch]),
+            minus(&dbeta, &start[..ch]),
+        );
+        let eval = |x: &[f32], g: &[f32], b: &[f32]| {
+            let mut y = vec![f32::NAN; s.len()];
+            batchnorm_forward_eval_ref(&s, &p, x, g, b, rm, rv, &mut y);
+            projection_loss(&y, &r)
+        };
+        let cfg = GradCheck::default();
+        let (g0, b0, x0) = (gamma.clone(), beta.clone(), x.clone());
+        check_gradient("dx (eval)", &mut x, &dx, |x| eval(x, &g0, &b0), cfg);
+        check_gradient(
+            "dgamma (eval)",
+            &mut gamma,
+            &dgamma,
+            |g| eval(&x0, g, &b0),
+            cfg,
+        );
+        check_gradient(
+            "dbeta (eval)",
+            &mut beta,
+            &dbeta,
+            |b| eval(&x0, &g0, b),
+            cfg,
+        );
+    }
+
+    #[test]
+    fn eval_backward_matches_finite_differences() {
+        for (rows, ch) in [(1, 1), (3, 2), (5, 3), (12, 4), (7, 17)] {
+            gradcheck_eval_backward(batchnorm_backward_eval_ref, rows, ch);
+            gradcheck_eval_backward(batchnorm_backward_eval, rows, ch);
+        }
+    }
+
     /// Every output of one path (train forward, eval forward, backward with and without dx)
     /// for one case, the backward accumulating on top of the same non-zero buffers. The eval
     /// forward and the backward take the reference's statistics, so that each kernel is
@@ -853,17 +1057,24 @@ mod tests {
     /// `dx` by ≈ γ·invstd²·2⁻²⁴·|μ|.
     fn run_all(case: &Case, fast: bool) -> Vec<Vec<f32>> {
         let Case { s, x, gamma, beta } = case;
-        let (train_fn, eval_fn, backward_fn): (TrainFn, EvalFn, BackwardFn) = if fast {
+        let (train_fn, eval_fn, backward_fn, eval_backward_fn): (
+            TrainFn,
+            EvalFn,
+            BackwardFn,
+            EvalBackwardFn,
+        ) = if fast {
             (
                 batchnorm_forward_train,
                 batchnorm_forward_eval,
                 batchnorm_backward,
+                batchnorm_backward_eval,
             )
         } else {
             (
                 batchnorm_forward_train_ref,
                 batchnorm_forward_eval_ref,
                 batchnorm_backward_ref,
+                batchnorm_backward_eval_ref,
             )
         };
         let ch = s.channels;
@@ -900,12 +1111,39 @@ mod tests {
             &mut dgamma2,
             &mut dbeta2,
         );
+        let mut dx_eval = random_vec(81, s.len(), 1.0);
+        let (mut dgamma_eval, mut dbeta_eval) = (random_vec(82, ch, 1.0), random_vec(83, ch, 1.0));
+        eval_backward_fn(
+            s,
+            &p,
+            x,
+            gamma,
+            &rm_ref,
+            &rv_ref,
+            &dy,
+            Some(&mut dx_eval),
+            &mut dgamma_eval,
+            &mut dbeta_eval,
+        );
         vec![
-            y, rm, rv, sm, si, y_eval, dx, dgamma, dbeta, dgamma2, dbeta2,
+            y,
+            rm,
+            rv,
+            sm,
+            si,
+            y_eval,
+            dx,
+            dgamma,
+            dbeta,
+            dgamma2,
+            dbeta2,
+            dx_eval,
+            dgamma_eval,
+            dbeta_eval,
         ]
     }
 
-    const OUTPUT_NAMES: [&str; 11] = [
+    const OUTPUT_NAMES: [&str; 14] = [
         "y",
         "running_mean",
         "running_var",
@@ -917,6 +1155,9 @@ mod tests {
         "dbeta",
         "dgamma (no dx)",
         "dbeta (no dx)",
+        "dx (eval)",
+        "dgamma (eval)",
+        "dbeta (eval)",
     ];
 
     /// Tolerance of fast vs reference: the fast path sums in f32 (one partial per row chunk),

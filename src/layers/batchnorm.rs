@@ -6,8 +6,8 @@ use crate::torch::{FeatureOrder, TensorSink, TensorSource};
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::batchnorm::{
-    batchnorm_backward, batchnorm_forward_eval, batchnorm_forward_train, BatchNormParams,
-    BatchNormShape,
+    batchnorm_backward, batchnorm_backward_eval, batchnorm_forward_eval, batchnorm_forward_train,
+    BatchNormParams, BatchNormShape,
 };
 
 /// Ioffe & Szegedy 2015. With channels last, every input is a matrix `[batch · positions,
@@ -219,9 +219,10 @@ impl Layer for BatchNorm {
         let ch = self.dims.channels();
         let gamma = &params[..ch];
         let (dgamma, dbeta) = grads.split_at_mut(ch);
+        let shape = self.shape(pass.batch);
         match pass.mode {
             Mode::Train => batchnorm_backward(
-                &self.shape(pass.batch),
+                &shape,
                 x,
                 gamma,
                 &self.save_mean,
@@ -231,17 +232,19 @@ impl Layer for BatchNorm {
                 dgamma,
                 dbeta,
             ),
-            // A frozen batch norm is the fixed affine map y = γ(x − μ_run)/√(σ²_run + eps) + β.
-            Mode::Eval => {
-                if let Some(dx) = dx {
-                    for (dx_row, dy_row) in dx.chunks_exact_mut(ch).zip(dy.chunks_exact(ch)) {
-                        for c in 0..ch {
-                            dx_row[c] += dy_row[c] * gamma[c]
-                                / (self.running_var[c] + self.params.eps).sqrt();
-                        }
-                    }
-                }
-            }
+            // A frozen batch norm: the running statistics are constants.
+            Mode::Eval => batchnorm_backward_eval(
+                &shape,
+                &self.params,
+                x,
+                gamma,
+                &self.running_mean,
+                &self.running_var,
+                dy,
+                dx,
+                dgamma,
+                dbeta,
+            ),
         }
     }
 
