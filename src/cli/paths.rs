@@ -94,6 +94,13 @@ pub fn check_outputs(inputs: &[Named], outputs: &[Named], overwrite: bool) -> Re
                 out.path.display()
             ));
         }
+        if out_at.is_dir() {
+            return Err(format!(
+                "{}: {} is a folder, where zcnn writes a file: move it away or choose another path",
+                out.flag,
+                out.path.display()
+            ));
+        }
         if !overwrite && out_at.exists() {
             return Err(format!(
                 "{}: {} already exists (the result of an earlier run); pass --overwrite to \
@@ -205,6 +212,9 @@ mod tests {
             "{err}"
         );
         check_outputs(&input(), &[named("--out", &csv)], true).expect("overwrite allowed");
+        // A folder where a file goes is refused even with overwrite.
+        let err = check_outputs(&input(), &[named("--out", &dir)], true).unwrap_err();
+        assert!(err.contains("is a folder"), "{err}");
         fs::remove_dir_all(&dir).expect("clean up");
     }
 }

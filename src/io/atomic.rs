@@ -94,15 +94,22 @@ impl StagedDir {
         self.staging.join(name)
     }
 
-    /// Moves every staged file into the target, replacing files of the same name.
+    /// Moves every staged file into the target, replacing files of the same name. A folder in
+    /// the way of a file is an error found before anything moves.
     pub fn commit(mut self) -> Result<()> {
-        let moved = fs::read_dir(&self.staging).and_then(|entries| {
-            for entry in entries {
-                let entry = entry?;
-                fs::rename(entry.path(), self.target.join(entry.file_name()))?;
-            }
-            fs::remove_dir(&self.staging)
-        });
+        let staged: Vec<_> = fs::read_dir(&self.staging)
+            .and_then(|entries| entries.map(|e| Ok(e?.file_name())).collect())
+            .map_err(|e| Error(format!("{}: cannot list: {e}", self.staging.display())))?;
+        if let Some(name) = staged.iter().find(|name| self.target.join(name).is_dir()) {
+            return Err(Error(format!(
+                "{}: a folder is in the way of a result file",
+                self.target.join(name).display()
+            )));
+        }
+        let moved = staged
+            .iter()
+            .try_for_each(|name| fs::rename(self.staging.join(name), self.target.join(name)))
+            .and_then(|()| fs::remove_dir(&self.staging));
         moved.map_err(|e| {
             Error(format!(
                 "{}: cannot move the results in: {e}",
@@ -241,6 +248,20 @@ mod tests {
         staged.commit().expect("commit");
         assert_eq!(names(&target), ["keep.txt", "plot.svg", "report.json"]);
         assert_eq!(fs::read(target.join("report.json")).expect("read"), b"new");
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_commit_blocked_by_a_folder_moves_nothing() {
+        let dir = scratch_dir("blocked");
+        fs::create_dir_all(dir.join("b.svg/inside")).expect("a folder in the way");
+        let staged = StagedDir::new(&dir).expect("stage");
+        for name in ["a.json", "b.svg", "c.svg"] {
+            write_atomic(&staged.file(name), b"new").expect("write");
+        }
+        let err = staged.commit().expect_err("blocked");
+        assert!(err.0.contains("b.svg"), "{err}");
+        assert_eq!(names(&dir), ["b.svg"]);
         fs::remove_dir_all(&dir).expect("clean up");
     }
 
