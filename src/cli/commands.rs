@@ -380,7 +380,7 @@ fn train(
             "{e} (the checkpoint saved after epoch {epochs}, {}, is intact)",
             checkpoint_path.display()
         ),
-        None => format!("{e} (no checkpoint was saved: no epoch finished)"),
+        None => format!("{e} (no epoch finished, so this run saved no checkpoint)"),
     })?;
     history.epochs = epochs_done;
     history.stopped_early = run.stopped_early;
