@@ -13,7 +13,8 @@ run() { # config, output folder, extra flags…
   shift 2
   if [ -f "$out/report/report.json" ]; then echo "== $out: done already"; return; fi
   echo "== $out"
-  "$zcnn" run --config "configs/$config.toml" --out "$out" "$@"
+  # --overwrite: an unfinished run of this folder (no report yet) starts again.
+  "$zcnn" run --config "configs/$config.toml" --out "$out" --overwrite "$@"
 }
 
 if [ "$which" = noise ] || [ "$which" = all ]; then
@@ -21,7 +22,7 @@ if [ "$which" = noise ] || [ "$which" = all ]; then
   for c in snr20 snr5 snr2 euclid; do run "$c" "runs/$c"; done
   "$zcnn" compare runs/main runs/snr20 runs/snr5 runs/snr2 runs/euclid \
     --labels "clean,SNR 20,SNR 5,SNR 2,euclid" --title "Noise study (800 classes, 10 epochs)" \
-    --out docs/studies/noise
+    --out docs/studies/noise --overwrite
 fi
 
 if [ "$which" = labels ] || [ "$which" = all ]; then
@@ -29,12 +30,12 @@ if [ "$which" = labels ] || [ "$which" = all ]; then
   for c in soft_labels js_entropy js_entropy_warm bins_1600 seed_80; do run "$c" "runs/$c"; done
   "$zcnn" compare runs/main runs/soft_labels runs/js_entropy runs/js_entropy_warm runs/bins_1600 runs/seed_80 \
     --labels "hard CE 800,soft CE 800,JS+H 800,CE→JS+H 800,hard CE 1600,hard CE 80" \
-    --title "Labels, losses and classes" --out docs/studies/labels
+    --title "Labels, losses and classes" --out docs/studies/labels --overwrite
 fi
 
 if [ "$which" = size ] || [ "$which" = all ]; then
   sizes=(1000 2000 5000 10000 20000 40000)
   for n in "${sizes[@]}"; do run train_size_50k "runs/size_$n" --max-train "$n"; done
   "$zcnn" compare "${sizes[@]/#/runs/size_}" --labels "1k,2k,5k,10k,20k,40k" \
-    --title "Training-set size (50k simulated, 5k test)" --out docs/studies/size
+    --title "Training-set size (50k simulated, 5k test)" --out docs/studies/size --overwrite
 fi

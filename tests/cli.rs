@@ -232,7 +232,7 @@ fn bad_input_gives_clear_errors() {
 }
 
 #[test]
-fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
+fn ctrl_c_saves_a_checkpoint_and_exits_with_130() {
     let dir = scratch("ctrl_c");
     let data = dir.join("data");
     ok(&["simulate", "--out", s(&data), "-n", "3000", "--seed", "5"]);
@@ -261,32 +261,56 @@ fn ctrl_c_saves_a_checkpoint_and_exits_cleanly() {
     assert!(status.success());
     let out = child.wait_with_output().expect("zcnn exits");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "zcnn did not exit cleanly after Ctrl-C:\n{err}"
+    // 130 = 128 + SIGINT, as a shell reports a command stopped by Ctrl-C.
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "zcnn did not exit with 130 after Ctrl-C:\n{err}"
     );
     assert!(err.contains("interrupted"), "{err}");
     assert!(
         model.join("checkpoint.safetensors").is_file(),
         "no checkpoint after Ctrl-C"
     );
+    let names: Vec<String> = std::fs::read_dir(&model)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert!(
-        !model.join("checkpoint.safetensors.tmp").exists(),
-        "a temporary file was left behind"
+        names.iter().all(|n| !n.ends_with(".tmp")),
+        "a temporary file was left behind: {names:?}"
     );
-    // The checkpoint is usable: training resumes from it.
+    // The checkpoint is usable: training resumes from it, in the same folder, and the
+    // history holds every epoch once (the cut epoch is redone, not repeated).
+    let epochs = |text: &str| -> Vec<u64> {
+        let h: serde_json::Value = serde_json::from_str(text).unwrap();
+        h["epochs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["epoch"].as_u64().unwrap())
+            .collect()
+    };
+    let history = model.join("history.json");
+    let done = epochs(&std::fs::read_to_string(&history).unwrap()).len();
+    let total = (done + 1).to_string();
     let text = ok(&[
         "train",
         "--data",
         s(&data),
         "--out",
-        s(&dir.join("again")),
+        s(&model),
         "--epochs",
-        "1",
+        &total,
         "--resume",
         s(&model.join("checkpoint.safetensors")),
     ]);
     assert!(text.contains("resuming"), "{text}");
+    let expected: Vec<u64> = (1..=done as u64 + 1).collect();
+    assert_eq!(
+        epochs(&std::fs::read_to_string(&history).unwrap()),
+        expected
+    );
 }
 
 #[test]

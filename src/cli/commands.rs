@@ -3,23 +3,38 @@
 use super::config::RunConfig;
 use super::contract::{self, InputContract};
 use super::files;
+use super::paths::{self, Plan};
 use super::pipeline::{self, build_model, check, check_run, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{import, Command, Common, NonFinite, Overrides};
+use super::{import, Command, Common, NonFinite, Overrides, Threads};
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
 
-/// Runs one parsed command.
-pub fn dispatch(command: Command) -> Result<(), String> {
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Stopped by Ctrl-C after saving its checkpoint.
+    Interrupted,
+}
+
+/// Runs one parsed command, after checking that its outputs are safe to write ([`Plan`]).
+pub fn dispatch(command: Command) -> Result<Outcome, String> {
     match command {
         Command::Run {
             out,
             overrides,
             common,
+            overwrite,
         } => {
             let config = settings(&common, |c| apply(&overrides, c), check_run)?;
+            settings_inputs(&common, &config)
+                .writes_in("--out", &out.join("data"), &DATASET_FILES)
+                .writes_in("--out", &out.join("model"), &TRAINING_FILES)
+                .writes_in("--out", &out.join("report"), &report::FILES)
+                .check(overwrite.overwrite)?;
             run(&config, &out)
         }
         Command::Simulate {
@@ -29,6 +44,7 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             snr,
             sed_dir,
             common,
+            overwrite,
         } => {
             let flags = |c: &mut RunConfig| {
                 let s = &mut c.simulate;
@@ -40,7 +56,10 @@ pub fn dispatch(command: Command) -> Result<(), String> {
                     .or(s.sed_dir.clone());
             };
             let config = settings(&common, flags, check)?;
-            simulate(&config, &out)
+            settings_inputs(&common, &config)
+                .writes_in("--out", &out, &DATASET_FILES)
+                .check(overwrite.overwrite)?;
+            simulate(&config, &out).map(|()| Outcome::Done)
         }
         Command::Import {
             fits,
@@ -52,37 +71,74 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             normalise,
             nonfinite,
             hdu,
-        } => import::run(&import::Import {
-            fits,
-            grid,
-            out,
-            catalog: catalog.map(|c| (c, id_column, z_column)),
-            normalisation: normalise,
-            fits_options: FitsOptions {
-                hdu,
-                mask_nonfinite: nonfinite == NonFinite::Mask,
-            },
-        }),
+            overwrite,
+        } => {
+            let mut plan = Plan::default();
+            for path in &fits {
+                plan = plan.reads("--fits", path);
+            }
+            if let Some(path) = &catalog {
+                plan = plan.reads("--catalog", path);
+            }
+            if Path::new(&grid).is_file() {
+                plan = plan.reads("--grid", Path::new(&grid));
+            }
+            plan.writes_in("--out", &out, &DATASET_FILES[..3])
+                .check(overwrite.overwrite)?;
+            import::run(&import::Import {
+                fits,
+                grid,
+                out,
+                catalog: catalog.map(|c| (c, id_column, z_column)),
+                normalisation: normalise,
+                fits_options: FitsOptions {
+                    hdu,
+                    mask_nonfinite: nonfinite == NonFinite::Mask,
+                },
+            })
+            .map(|()| Outcome::Done)
+        }
         Command::Train {
             data,
             out,
             resume,
             overrides,
             common,
+            overwrite,
         } => {
             let config = settings(&common, |c| apply(&overrides, c), check)?;
+            // Resuming from the checkpoint of `out` continues that run: its files may be replaced.
+            let own_checkpoint = out.join(files::CHECKPOINT);
+            let continuing = match &resume {
+                Some(path) => paths::same_file(path, &own_checkpoint)?,
+                None => false,
+            };
+            let mut plan = settings_inputs(&common, &config)
+                .reads_in("--data", &data, &[files::SPECTRA, files::LABELS])
+                .writes_in("--out", &out, &TRAINING_FILES);
+            if let (Some(path), false) = (&resume, continuing) {
+                plan = plan.reads("--resume", path);
+            }
+            plan.check(overwrite.overwrite || continuing)?;
             let set = files::read_dataset(&data)?;
-            train(&config, &data, &set, &out, resume.as_deref()).map(|_| ())
+            let (_, history) = train(&config, &data, &set, &out, resume.as_deref())?;
+            Ok(outcome(&history))
         }
         Command::Evaluate {
             checkpoint,
             data,
             out,
             all,
-            common,
+            threads,
+            overwrite,
         } => {
-            set_threads(&common)?;
-            evaluate(&checkpoint, &data, &out, all)
+            Plan::default()
+                .reads("--checkpoint", &checkpoint)
+                .reads_in("--data", &data, &[files::SPECTRA, files::LABELS])
+                .writes_in("--out", &out, &report::FILES)
+                .check(overwrite.overwrite)?;
+            set_threads(&threads)?;
+            evaluate(&checkpoint, &data, &out, all).map(|()| Outcome::Done)
         }
         Command::Predict {
             checkpoint,
@@ -90,18 +146,68 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             wavelengths,
             out,
             pdfs,
-            common,
+            threads,
+            overwrite,
         } => {
-            set_threads(&common)?;
+            let mut plan = Plan::default()
+                .reads("--checkpoint", &checkpoint)
+                .reads("--spectra", &spectra)
+                .writes("--out", &out);
+            if let Some(path) = &wavelengths {
+                plan = plan.reads("--wavelengths", path);
+            }
+            if let Some(path) = &pdfs {
+                plan = plan.writes("--pdfs", path);
+            }
+            plan.check(overwrite.overwrite)?;
+            set_threads(&threads)?;
             let grid = wavelengths.as_deref();
-            predict_file(&checkpoint, &spectra, grid, &out, pdfs.as_deref())
+            predict_file(&checkpoint, &spectra, grid, &out, pdfs.as_deref()).map(|()| Outcome::Done)
         }
         Command::Compare {
             runs,
             labels,
             title,
             out,
-        } => super::compare::compare(&runs, labels.as_deref(), &title, &out),
+            overwrite,
+        } => super::compare::compare(&runs, labels.as_deref(), &title, &out, overwrite.overwrite)
+            .map(|()| Outcome::Done),
+    }
+}
+
+/// The files of a dataset folder, as `zcnn simulate` writes them (`zcnn import`: the first three).
+const DATASET_FILES: [&str; 4] = [
+    files::SPECTRA,
+    files::WAVELENGTHS,
+    files::LABELS,
+    files::SIMULATION,
+];
+
+/// The files `zcnn train` writes into its folder.
+const TRAINING_FILES: [&str; 2] = [files::CHECKPOINT, files::HISTORY];
+
+/// The files that the settings of a simulating or training command name: the config file, the
+/// templates folder and the checkpoint to start from.
+fn settings_inputs(common: &Common, config: &RunConfig) -> Plan {
+    let mut plan = Plan::default();
+    if let Some(path) = &common.config {
+        plan = plan.reads("--config", path);
+    }
+    if let Some(dir) = &config.simulate.sed_dir {
+        plan = plan.reads("--sed-dir", Path::new(dir));
+    }
+    if !config.train.init_from.is_empty() {
+        plan = plan.reads("--init-from", Path::new(&config.train.init_from));
+    }
+    plan
+}
+
+/// Interrupted when Ctrl-C stopped the training.
+fn outcome(history: &History) -> Outcome {
+    if history.interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Done
     }
 }
 
@@ -113,7 +219,7 @@ fn settings(
     flags: impl FnOnce(&mut RunConfig),
     check: fn(&RunConfig) -> Result<(), String>,
 ) -> Result<RunConfig, String> {
-    set_threads(common)?;
+    set_threads(&common.threads)?;
     let mut c = match &common.config {
         Some(path) => {
             let text =
@@ -151,9 +257,9 @@ fn apply(o: &Overrides, c: &mut RunConfig) {
 /// Builds the global thread pool (once per process) with the calling thread as one of its
 /// workers: parallel work started from a thread outside the pool goes through rayon's shared
 /// queue, which allocates now and then, while a pool thread's own queue does not.
-fn set_threads(common: &Common) -> Result<(), String> {
+fn set_threads(threads: &Threads) -> Result<(), String> {
     let mut builder = rayon::ThreadPoolBuilder::new().use_current_thread();
-    if let Some(n) = common.threads {
+    if let Some(n) = threads.threads {
         if n == 0 {
             return Err("--threads must be at least 1".into());
         }
@@ -262,10 +368,12 @@ fn train(
         train_set.len(),
         val_set.as_ref().map_or(0, |v| v.len())
     );
-    let checkpoint_path = out.join("checkpoint.safetensors");
+    let checkpoint_path = out.join(files::CHECKPOINT);
     let mut progress = Progress::new(t.epochs);
     let mut save_error = None;
+    // The epochs completed: those of the resumed checkpoint, then this run's.
     let mut epochs_done = history.epochs.clone();
+    let mut saved_after = None;
     let run = trainer.fit(
         &mut model,
         &mut opt,
@@ -275,13 +383,12 @@ fn train(
             let flow = progress.on_event(&event, model, opt);
             if let crate::train::Event::Epoch(summary) = &event {
                 // An epoch cut short by Ctrl-C does not count as done: a resumed run redoes it
-                // (from the weights reached so far, so not bit-identically).
-                let completed = if progress.interrupted() {
-                    summary.epoch
-                } else {
-                    summary.epoch + 1
-                };
-                epochs_done.push((*summary).clone());
+                // (from the weights reached so far, so not bit-identically), and it enters the
+                // history then, once.
+                if !progress.interrupted() {
+                    epochs_done.push((*summary).clone());
+                }
+                let completed = epochs_done.len();
                 if let Err(e) = files::write_checkpoint(
                     &checkpoint_path,
                     config,
@@ -294,6 +401,7 @@ fn train(
                     save_error = Some(e);
                     return std::ops::ControlFlow::Break(());
                 }
+                saved_after = Some(completed);
             }
             flow
         },
@@ -301,13 +409,14 @@ fn train(
     if let Some(e) = save_error {
         return Err(e);
     }
-    let run = run.map_err(|e| {
-        format!(
-            "{e} (the last checkpoint, {}, is intact)",
+    let run = run.map_err(|e| match saved_after {
+        Some(epochs) => format!(
+            "{e} (the checkpoint saved after epoch {epochs}, {}, is intact)",
             checkpoint_path.display()
-        )
+        ),
+        None => format!("{e} (no epoch finished, so this run saved no checkpoint)"),
     })?;
-    history.epochs.extend(run.epochs);
+    history.epochs = epochs_done;
     history.stopped_early = run.stopped_early;
     history.interrupted = run.interrupted;
     files::write_history(&out.join("history.json"), &history)?;
@@ -332,14 +441,14 @@ fn outputs(
 }
 
 /// `zcnn run`, the main job: simulate → train → evaluate → report, on the given settings.
-fn run(config: &RunConfig, out: &Path) -> Result<(), String> {
+fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
     let started = std::time::Instant::now();
     let data_dir = out.join("data");
     simulate(config, &data_dir)?;
     let set = files::read_dataset(&data_dir)?;
     let (mut model, history) = train(config, &data_dir, &set, &out.join("model"), None)?;
     if history.interrupted {
-        return Ok(());
+        return Ok(Outcome::Interrupted);
     }
     let [_, _, test] = splits(set.z.len(), &config.train)?;
     let evaluation = report::evaluate(
@@ -348,8 +457,7 @@ fn run(config: &RunConfig, out: &Path) -> Result<(), String> {
         &set.z[test.clone()],
     )?;
     let report_dir = out.join("report");
-    report::write(&report_dir, &evaluation)?;
-    files::plot_history(&report_dir.join("loss_curves.svg"), &history)?;
+    report::write(&report_dir, &evaluation, &history)?;
     println!(
         "\nzcnn main job: {} on {} ({} test spectra)\n",
         config.model.preset,
@@ -362,7 +470,7 @@ fn run(config: &RunConfig, out: &Path) -> Result<(), String> {
         report_dir.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(Outcome::Done)
 }
 
 /// `zcnn evaluate`: metrics of a checkpoint on a dataset.
@@ -381,10 +489,7 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
         &outputs(&mut model, &set, range.clone())?,
         &set.z[range.clone()],
     )?;
-    report::write(out, &evaluation)?;
-    if !ckpt.history.epochs.is_empty() {
-        files::plot_history(&out.join("loss_curves.svg"), &ckpt.history)?;
-    }
+    report::write(out, &evaluation, &ckpt.history)?;
     println!("{}", report::table(&evaluation.report));
     println!("report: {}", out.display());
     Ok(())

@@ -3,6 +3,8 @@
 //! study plot of MAE, σ_NMAD, η and the success rate across the runs.
 
 use super::files::write_atomic;
+use super::paths::Plan;
+use crate::io::atomic::StagedDir;
 use crate::report::study::{plot_study, PanelScale, StudyPanel};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -33,6 +35,9 @@ const PANELS: [(&str, &str, PanelScale); 4] = [
     ),
 ];
 
+/// The files [`compare`] writes into its folder: table, JSON, plot.
+const FILES: [&str; 3] = ["comparison.md", "comparison.json", "comparison.svg"];
+
 /// One run's report.
 struct RunReport {
     label: String,
@@ -42,22 +47,31 @@ struct RunReport {
 
 /// Reads the reports of `runs`, labels them (`labels`: comma-separated, one per run; default
 /// the folder names) and writes `comparison.md`, `comparison.json` and `comparison.svg` into
-/// `out`.
+/// `out`, all at once; existing files there are replaced only with `overwrite`.
 pub fn compare(
     runs: &[PathBuf],
     labels: Option<&str>,
     title: &str,
     out: &Path,
+    overwrite: bool,
 ) -> Result<(), String> {
     if runs.is_empty() {
         return Err("compare: give at least one run folder or report.json".into());
     }
     let labels = run_labels(runs, labels)?;
-    let reports = runs
+    let paths = runs
         .iter()
+        .map(|run| report_path(run))
+        .collect::<Result<Vec<_>, String>>()?;
+    let mut plan = Plan::default();
+    for path in &paths {
+        plan = plan.reads("(run)", path);
+    }
+    plan.writes_in("--out", out, &FILES).check(overwrite)?;
+    let reports = paths
+        .into_iter()
         .zip(labels)
-        .map(|(run, label)| {
-            let path = report_path(run)?;
+        .map(|(path, label)| {
             let report = read_report(&path)?;
             Ok(RunReport {
                 label,
@@ -66,9 +80,10 @@ pub fn compare(
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
+    let [table_file, json_file, plot_file] = FILES;
+    let staged = StagedDir::new(out).map_err(|e| e.to_string())?;
     let table = markdown_table(&reports);
-    write_atomic(&out.join("comparison.md"), table.as_bytes())?;
+    write_atomic(&staged.file(table_file), table.as_bytes())?;
     let json: Vec<Value> = reports
         .iter()
         .map(|r| {
@@ -80,7 +95,7 @@ pub fn compare(
         })
         .collect();
     let text = serde_json::to_string_pretty(&json).expect("plain JSON values serialise");
-    write_atomic(&out.join("comparison.json"), text.as_bytes())?;
+    write_atomic(&staged.file(json_file), text.as_bytes())?;
     let names: Vec<String> = reports.iter().map(|r| r.label.clone()).collect();
     let panels: Vec<StudyPanel> = PANELS
         .iter()
@@ -93,7 +108,8 @@ pub fn compare(
                 .collect(),
         })
         .collect();
-    plot_study(&out.join("comparison.svg"), title, &names, &panels)?;
+    plot_study(&staged.file(plot_file), title, &names, &panels)?;
+    staged.commit().map_err(|e| e.to_string())?;
     println!("{table}");
     println!("comparison: {}", out.display());
     Ok(())
@@ -142,23 +158,43 @@ fn report_path(run: &Path) -> Result<PathBuf, String> {
     ))
 }
 
-/// Reads a report and checks that it holds the compared metrics (numbers or null).
+/// Reads a report and checks that it holds the number of objects and every compared metric
+/// (a number, or null for a metric that does not apply, such as the accuracy of a regression).
 fn read_report(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let report: Value = serde_json::from_str(&text)
         .map_err(|e| format!("{}: not a JSON report: {e}", path.display()))?;
+    if !report.is_object() {
+        return Err(format!(
+            "{}: not a report: expected a JSON object of metrics, found {report}",
+            path.display()
+        ));
+    }
+    if !report.get("n").is_some_and(Value::is_u64) {
+        return Err(format!(
+            "{}: 'n' (the number of objects) should be a whole number, found {}",
+            path.display(),
+            found(report.get("n"))
+        ));
+    }
     for (key, _, _) in COLUMNS {
-        match &report[key] {
-            Value::Number(_) | Value::Null => {}
+        match report.get(key) {
+            Some(Value::Number(_) | Value::Null) => {}
             other => {
                 return Err(format!(
-                    "{}: '{key}' should be a number or null, found {other}",
-                    path.display()
+                    "{}: '{key}' should be a number or null, found {}",
+                    path.display(),
+                    found(other)
                 ))
             }
         }
     }
     Ok(report)
+}
+
+/// A value found in a report, for a message.
+fn found(value: Option<&Value>) -> String {
+    value.map_or("no such key".into(), |v| v.to_string())
 }
 
 /// A metric for the plot: absent or null is `None`; on a log panel, 0 (a perfect score) is
@@ -224,7 +260,7 @@ mod tests {
         write(a.join("report/report.json"), report(3e-4, 1.0, Some(4e-4)));
         write(b.join("report.json"), report(0.0116, 0.968, None));
         let out = dir.join("cmp");
-        compare(&[a, b], None, "Noise study", &out).unwrap();
+        compare(&[a, b], None, "Noise study", &out, false).unwrap();
         let table = std::fs::read_to_string(out.join("comparison.md")).unwrap();
         let rows: Vec<&str> = table.lines().collect();
         assert_eq!(rows.len(), 4, "{table}");
@@ -253,21 +289,41 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out");
-        let err = compare(&[dir.join("nowhere")], None, "t", &out).unwrap_err();
+        let err = compare(&[dir.join("nowhere")], None, "t", &out, false).unwrap_err();
         assert!(
             err.contains("nowhere") && err.contains("no report.json"),
             "{err}"
         );
         let bad = dir.join("bad.json");
-        std::fs::write(&bad, "{\"mae\": \"small\"}").unwrap();
-        let err = compare(std::slice::from_ref(&bad), None, "t", &out).unwrap_err();
-        assert!(err.contains("bad.json") && err.contains("'mae'"), "{err}");
+        let cases = [
+            (
+                "{\"n\": 3, \"mae\": \"small\"}",
+                "'mae' should be a number or null, found \"small\"",
+            ),
+            (
+                "{}",
+                "'n' (the number of objects) should be a whole number, found no such key",
+            ),
+            ("[]", "expected a JSON object"),
+            (
+                "{\"n\": 3, \"mae\": 0.1}",
+                "'r2' should be a number or null, found no such key",
+            ),
+        ];
+        for (text, expected) in cases {
+            std::fs::write(&bad, text).unwrap();
+            let err = compare(std::slice::from_ref(&bad), None, "t", &out, false).unwrap_err();
+            assert!(
+                err.contains("bad.json") && err.contains(expected),
+                "{text}: {err}"
+            );
+        }
         std::fs::write(&bad, "not json").unwrap();
-        let err = compare(std::slice::from_ref(&bad), None, "t", &out).unwrap_err();
+        let err = compare(std::slice::from_ref(&bad), None, "t", &out, false).unwrap_err();
         assert!(err.contains("not a JSON report"), "{err}");
-        let err = compare(&[bad.clone(), bad], Some("one"), "t", &out).unwrap_err();
+        let err = compare(&[bad.clone(), bad], Some("one"), "t", &out, false).unwrap_err();
         assert!(err.contains("1 labels for 2 runs"), "{err}");
-        assert!(compare(&[], None, "t", &out).is_err());
+        assert!(compare(&[], None, "t", &out, false).is_err());
         assert!(!out.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }

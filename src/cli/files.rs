@@ -2,7 +2,9 @@
 //! checkpoints. Every write is atomic (temporary file, then rename).
 
 use super::config::{ModelConfig, RunConfig};
+use super::labels::read_redshifts;
 use crate::data::spectra::{SpectraSet, LINE_NAMES};
+use crate::io::atomic::StagedDir;
 use crate::io::npy::{read_npy, NpyExpect};
 use crate::redshift::estimates::{mean, median, mode};
 use crate::report::plots::plot_loss_curves;
@@ -11,6 +13,19 @@ use serde_json::json;
 use std::path::Path;
 
 pub use super::checkpoint::{read_checkpoint, write_checkpoint};
+
+/// The spectra of a dataset folder, `[n, pixels]`.
+pub const SPECTRA: &str = "spectra.npy";
+/// The pixel centres of a dataset folder, `[pixels]` (Å).
+pub const WAVELENGTHS: &str = "wavelengths.npy";
+/// The labels of a dataset folder, one row per spectrum, matched to it by `index`.
+pub const LABELS: &str = "labels.csv";
+/// The simulation settings that made a dataset.
+pub const SIMULATION: &str = "simulation.toml";
+/// The checkpoint `zcnn train` writes after every epoch.
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+/// The training history `zcnn train` writes at the end.
+pub const HISTORY: &str = "history.json";
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -33,11 +48,12 @@ pub struct DatasetFiles {
 
 /// Writes a simulated dataset: `spectra.npy` `[n, pixels]`, `wavelengths.npy` `[pixels]` (Å),
 /// `labels.csv` (z and the true properties of each spectrum) and `simulation.toml`.
+/// All files appear at once ([`StagedDir`]).
 pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let staged = StagedDir::new(dir).map_err(|e| e.to_string())?;
     let pixels = set.wavelengths.len();
-    write_npy(&dir.join("spectra.npy"), &[set.len(), pixels], &set.flux)?;
-    write_npy(&dir.join("wavelengths.npy"), &[pixels], &set.wavelengths)?;
+    write_npy(&staged.file(SPECTRA), &[set.len(), pixels], &set.flux)?;
+    write_npy(&staged.file(WAVELENGTHS), &[pixels], &set.wavelengths)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "index",
@@ -71,60 +87,20 @@ pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result
         csv.write_record(&row).map_err(|e| e.to_string())?;
     }
     let bytes = csv.into_inner().map_err(|e| e.to_string())?;
-    write_atomic(&dir.join("labels.csv"), &bytes)?;
+    write_atomic(&staged.file(LABELS), &bytes)?;
     let sim_only = RunConfig {
         simulate: config.simulate.clone(),
         ..RunConfig::default()
     };
-    write_atomic(&dir.join("simulation.toml"), sim_only.to_toml().as_bytes())
+    write_atomic(&staged.file(SIMULATION), sim_only.to_toml().as_bytes())?;
+    staged.commit().map_err(|e| e.to_string())
 }
 
-/// Reads the spectra and true redshifts of a dataset folder, checking that they agree.
+/// Reads the spectra and true redshifts of a dataset folder; `labels.csv` rows are matched to
+/// spectra by their `index` ([`read_redshifts`]).
 pub fn read_dataset(dir: &Path) -> Result<DatasetFiles, String> {
-    let spectra = dir.join("spectra.npy");
-    let (n, pixels, flux) = read_spectra(&spectra)?;
-    let labels = dir.join("labels.csv");
-    let mut reader =
-        csv::Reader::from_path(&labels).map_err(|e| format!("{}: {e}", labels.display()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{}: {e}", labels.display()))?
-        .clone();
-    let z_col = headers.iter().position(|h| h == "z").ok_or_else(|| {
-        format!(
-            "{}: no column 'z' (columns: {})",
-            labels.display(),
-            headers.iter().collect::<Vec<_>>().join(", ")
-        )
-    })?;
-    let mut z = Vec::with_capacity(n);
-    for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("{}: {e}", labels.display()))?;
-        let field = record.get(z_col).unwrap_or("");
-        let value: f32 = field.trim().parse().map_err(|_| {
-            format!(
-                "{}: row {}: z '{field}' is not a number",
-                labels.display(),
-                line + 1
-            )
-        })?;
-        if !value.is_finite() {
-            return Err(format!(
-                "{}: row {}: z is {value}",
-                labels.display(),
-                line + 1
-            ));
-        }
-        z.push(value);
-    }
-    if z.len() != n {
-        return Err(format!(
-            "{} holds {n} spectra but {} holds {} redshifts",
-            spectra.display(),
-            labels.display(),
-            z.len()
-        ));
-    }
+    let (n, pixels, flux) = read_spectra(&dir.join(SPECTRA))?;
+    let z = read_redshifts(&dir.join(LABELS), n)?;
     Ok(DatasetFiles { pixels, flux, z })
 }
 

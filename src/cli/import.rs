@@ -6,8 +6,9 @@
 //! `wavelengths.npy` [pixels] and `labels.csv` (`index,id,z,masked_fraction`; z only when a
 //! catalogue gives it).
 
-use super::files::{write_atomic, write_npy};
+use super::files::{write_atomic, write_npy, LABELS, SPECTRA, WAVELENGTHS};
 use crate::data::spectra::{is_fits, rebin_masked, Normalisation, SimConfig, PRESET_NAMES};
+use crate::io::atomic::StagedDir;
 use crate::io::catalog::{match_ids, read_catalog};
 use crate::io::fits::{read_fits_spectrum, FitsOptions};
 use crate::io::npy::{read_npy, NpyExpect};
@@ -58,11 +59,12 @@ pub fn run(args: &Import) -> Result<(), String> {
     }
     bar.finish_and_clear();
     let out = &args.out;
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
-    write_npy(&out.join("spectra.npy"), &[files.len(), pixels], &spectra)?;
+    let staged = StagedDir::new(out).map_err(|e| e.to_string())?;
+    write_npy(&staged.file(SPECTRA), &[files.len(), pixels], &spectra)?;
     let centres32: Vec<f32> = centres.iter().map(|&c| c as f32).collect();
-    write_npy(&out.join("wavelengths.npy"), &[pixels], &centres32)?;
-    write_labels(&out.join("labels.csv"), &ids, z.as_deref(), &masked)?;
+    write_npy(&staged.file(WAVELENGTHS), &[pixels], &centres32)?;
+    write_labels(&staged.file(LABELS), &ids, z.as_deref(), &masked)?;
+    staged.commit().map_err(|e| e.to_string())?;
     let mean_masked = masked.iter().sum::<f64>() / masked.len() as f64;
     eprintln!(
         "imported {} spectra onto {pixels} pixels in {:.1} s (mean masked fraction {:.2} %, {filled} \

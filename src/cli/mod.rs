@@ -8,6 +8,8 @@ pub mod config;
 pub mod contract;
 mod files;
 mod import;
+mod labels;
+mod paths;
 mod pipeline;
 mod progress;
 mod report;
@@ -27,18 +29,33 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every computing command takes.
+/// `--threads`, for every command that computes.
+#[derive(Debug, Clone, Args)]
+pub struct Threads {
+    /// Threads for the kernels (default: all cores; RAYON_NUM_THREADS also works).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Flags of the commands that simulate or train: the run configuration, the seed, the threads.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
-    /// Threads for the kernels (default: all cores; RAYON_NUM_THREADS also works).
-    #[arg(long, global = true)]
-    pub threads: Option<usize>,
     /// Seed of every random stream (overrides the config's seeds).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub seed: Option<u64>,
     /// A TOML run configuration (see configs/); flags override it.
-    #[arg(long, short, global = true)]
+    #[arg(long, short)]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub threads: Threads,
+}
+
+/// `--overwrite`, for every command that writes results.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Overwrite {
+    /// Replace the results of an earlier run at the output paths (inputs are never replaced).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +69,8 @@ pub enum Command {
         overrides: Overrides,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        overwrite: Overwrite,
     },
     /// Simulate a dataset: spectra.npy, wavelengths.npy, labels.csv and simulation.toml.
     Simulate {
@@ -72,6 +91,8 @@ pub enum Command {
         sed_dir: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        overwrite: Overwrite,
     },
     /// Import FITS spectra into a dataset folder: spectra.npy, wavelengths.npy, labels.csv.
     Import {
@@ -102,6 +123,8 @@ pub enum Command {
         /// Read the HDU with this EXTNAME (default: the first image or binary table with data).
         #[arg(long)]
         hdu: Option<String>,
+        #[command(flatten)]
+        overwrite: Overwrite,
     },
     /// Train a model on a simulated dataset; writes a checkpoint every epoch.
     Train {
@@ -118,6 +141,8 @@ pub enum Command {
         overrides: Overrides,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        overwrite: Overwrite,
     },
     /// Evaluate a checkpoint on a dataset's test split (or all of it): metrics table, report.json, plots.
     Evaluate {
@@ -132,7 +157,9 @@ pub enum Command {
         #[arg(long)]
         all: bool,
         #[command(flatten)]
-        common: Common,
+        threads: Threads,
+        #[command(flatten)]
+        overwrite: Overwrite,
     },
     /// Predict redshifts for a file of spectra (NPY [n, pixels]): z, summary of the distribution, optional PDFs.
     Predict {
@@ -152,7 +179,9 @@ pub enum Command {
         #[arg(long)]
         pdfs: Option<PathBuf>,
         #[command(flatten)]
-        common: Common,
+        threads: Threads,
+        #[command(flatten)]
+        overwrite: Overwrite,
     },
     /// Compare the reports of several runs (a study): markdown table, JSON and a plot of MAE, σ_NMAD, η and success.
     Compare {
@@ -168,6 +197,8 @@ pub enum Command {
         /// Output folder (comparison.md, comparison.json, comparison.svg).
         #[arg(long, short)]
         out: PathBuf,
+        #[command(flatten)]
+        overwrite: Overwrite,
     },
 }
 
@@ -210,11 +241,16 @@ pub struct Overrides {
     pub init_from: Option<PathBuf>,
 }
 
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it), after it saved
+/// its checkpoint.
+const EXIT_INTERRUPTED: u8 = 130;
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE

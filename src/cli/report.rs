@@ -2,14 +2,16 @@
 //! table people read, and the plots.
 
 use super::config::ModelConfig;
-use super::files::write_atomic;
+use super::files::{plot_history, write_atomic};
 use super::pipeline::{binning, redshifts};
+use crate::io::atomic::StagedDir;
 use crate::metrics::{
     classification_accuracy, mean_crps, pit_histogram, pit_values, residual_profile,
     total_variation_distance, PointMetrics, ResidualAxis,
 };
 use crate::redshift::binning::ZBinning;
 use crate::report::plots::{plot_pit_histogram, plot_residuals, plot_z_pred_vs_true};
+use crate::train::History;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -119,16 +121,29 @@ pub fn table(report: &Value) -> String {
     out
 }
 
-/// Writes `report.json` and the plots into `dir`.
-pub fn write(dir: &Path, e: &Evaluation) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|err| format!("{}: cannot create: {err}", dir.display()))?;
+/// The files [`write`] puts into a report folder.
+pub const FILES: [&str; 5] = [
+    "report.json",
+    "z_pred_vs_true.svg",
+    "residuals.svg",
+    "pit.svg",
+    "loss_curves.svg",
+];
+
+/// Writes `report.json` and the plots (the loss curves when `history` has epochs) into `dir`,
+/// all at once: a failure on the way leaves `dir` as it was.
+pub fn write(dir: &Path, e: &Evaluation, history: &History) -> Result<(), String> {
+    let [report, scatter, residuals, pit, loss_curves] = FILES;
+    let staged = StagedDir::new(dir).map_err(|err| err.to_string())?;
     let json = serde_json::to_string_pretty(&e.report).expect("a report always serialises");
-    write_atomic(&dir.join("report.json"), json.as_bytes())?;
-    plot_z_pred_vs_true(&dir.join("z_pred_vs_true.svg"), &e.z_pred, &e.z_true)?;
-    plot_residuals(&dir.join("residuals.svg"), &e.z_pred, &e.z_true)?;
-    if let Some(pit) = &e.pit {
-        plot_pit_histogram(&dir.join("pit.svg"), pit, PIT_BINS)?;
+    write_atomic(&staged.file(report), json.as_bytes())?;
+    plot_z_pred_vs_true(&staged.file(scatter), &e.z_pred, &e.z_true)?;
+    plot_residuals(&staged.file(residuals), &e.z_pred, &e.z_true)?;
+    if let Some(values) = &e.pit {
+        plot_pit_histogram(&staged.file(pit), values, PIT_BINS)?;
     }
-    Ok(())
+    if !history.epochs.is_empty() {
+        plot_history(&staged.file(loss_curves), history)?;
+    }
+    staged.commit().map_err(|err| err.to_string())
 }

@@ -1,14 +1,17 @@
-//! Atomic file replacement: a reader sees the old file or the whole new one, never a part.
+//! Atomic file replacement: a reader sees the old file or the whole new one, never a part; and
+//! staged folders, whose files appear together only once all of them are written.
 
 use crate::{Error, Result};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Writes `bytes` to `path` atomically: first to `<path>.tmp` in the same directory, flushed to
-/// disk (`fsync`), then renamed over `path` (an atomic replacement on POSIX file systems), and
-/// the directory entry synced. On failure the temporary file is removed and `path` keeps its
-/// previous content (or stays absent).
+/// Writes `bytes` to `path` atomically: first to a temporary file in the same directory whose
+/// name is unique to this process and call ([`temporary_path`]), flushed to disk (`fsync`),
+/// then renamed over `path` (an atomic replacement on POSIX file systems), and the directory
+/// entry synced. On failure the temporary file is removed and `path` keeps its previous content
+/// (or stays absent).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temporary_path(path);
     let written = write_synced(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
@@ -21,10 +24,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// `<path>.tmp`, beside `path` so that the rename stays within one file system.
-fn temporary_path(path: &Path) -> PathBuf {
+/// `<path>.<pid>.<counter>.tmp`: beside `path`, so that the rename stays within one file
+/// system, and unique, so that two processes (or two threads) writing the same file never
+/// write into one temporary file.
+pub fn temporary_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut name = path.as_os_str().to_owned();
-    name.push(".tmp");
+    name.push(format!(".{}.{n}.tmp", std::process::id()));
     PathBuf::from(name)
 }
 
@@ -46,6 +53,87 @@ fn sync_parent(path: &Path) {
     }
 }
 
+/// A folder of results written as a whole. Files are written into a temporary folder inside
+/// the target ([`StagedDir::file`]); [`StagedDir::commit`] moves each into the target, each
+/// move an atomic rename. Dropped without a commit (an error on the way), the temporary folder
+/// is removed and so is the target if this created it: a failure leaves the target as it was.
+pub struct StagedDir {
+    target: PathBuf,
+    staging: PathBuf,
+    created_target: bool,
+    committed: bool,
+}
+
+impl StagedDir {
+    /// Starts a staged write into `target` (created if absent).
+    pub fn new(target: &Path) -> Result<Self> {
+        let created_target = !target.is_dir();
+        fs::create_dir_all(target).map_err(|e| {
+            Error(format!(
+                "{}: cannot create the folder: {e}",
+                target.display()
+            ))
+        })?;
+        let staging = temporary_path(&target.join(".zcnn-staging"));
+        if let Err(e) = fs::create_dir(&staging) {
+            if created_target {
+                let _ = fs::remove_dir(target);
+            }
+            return Err(Error(format!("{}: cannot create: {e}", staging.display())));
+        }
+        Ok(StagedDir {
+            target: target.to_path_buf(),
+            staging,
+            created_target,
+            committed: false,
+        })
+    }
+
+    /// Where to write the file `name` (it reaches the target at the commit).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.staging.join(name)
+    }
+
+    /// Moves every staged file into the target, replacing files of the same name. A folder in
+    /// the way of a file is an error found before anything moves.
+    pub fn commit(mut self) -> Result<()> {
+        let staged: Vec<_> = fs::read_dir(&self.staging)
+            .and_then(|entries| entries.map(|e| Ok(e?.file_name())).collect())
+            .map_err(|e| Error(format!("{}: cannot list: {e}", self.staging.display())))?;
+        if let Some(name) = staged.iter().find(|name| self.target.join(name).is_dir()) {
+            return Err(Error(format!(
+                "{}: a folder is in the way of a result file",
+                self.target.join(name).display()
+            )));
+        }
+        let moved = staged
+            .iter()
+            .try_for_each(|name| fs::rename(self.staging.join(name), self.target.join(name)))
+            .and_then(|()| fs::remove_dir(&self.staging));
+        moved.map_err(|e| {
+            Error(format!(
+                "{}: cannot move the results in: {e}",
+                self.target.display()
+            ))
+        })?;
+        self.committed = true;
+        sync_parent(&self.target.join("."));
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: nothing else can be done about a failure while unwinding an error.
+            let _ = fs::remove_dir_all(&self.staging);
+            if self.created_target {
+                let _ = fs::remove_dir(&self.target);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +145,21 @@ mod tests {
         dir
     }
 
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("list the folder")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
     fn replaces_the_file_and_leaves_no_temporary() {
         let dir = scratch_dir("replace");
@@ -64,20 +167,58 @@ mod tests {
         write_atomic(&path, b"old").expect("first write");
         write_atomic(&path, b"new content").expect("second write");
         assert_eq!(fs::read(&path).expect("read back"), b"new content");
-        assert!(!temporary_path(&path).exists());
+        assert_eq!(names(&dir), ["report.json"]);
         fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]
-    fn a_failed_write_keeps_the_old_file() {
+    fn temporary_names_are_unique_per_call() {
+        let path = Path::new("/some/dir/checkpoint.safetensors");
+        let (a, b) = (temporary_path(path), temporary_path(path));
+        assert_ne!(a, b);
+        let pid = std::process::id().to_string();
+        assert!(a.to_string_lossy().contains(&pid), "{}", a.display());
+        assert!(a.to_string_lossy().ends_with(".tmp"), "{}", a.display());
+        assert_eq!(a.parent(), path.parent());
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_file_never_share_a_temporary() {
+        // With one temporary name, a writer could rename away another's half-written file, or
+        // fail to find its own temporary after another writer renamed it.
+        let dir = scratch_dir("concurrent");
+        let path = dir.join("checkpoint.safetensors");
+        let contents: Vec<Vec<u8>> = (0..8u8).map(|k| vec![k; 100_000]).collect();
+        std::thread::scope(|scope| {
+            for bytes in &contents {
+                let path = &path;
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        write_atomic(path, bytes).expect("every write succeeds");
+                    }
+                });
+            }
+        });
+        let last = fs::read(&path).expect("read back");
+        assert!(contents.contains(&last), "the file mixes two writes");
+        assert_eq!(names(&dir), ["checkpoint.safetensors"]);
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_what_was_there_and_leaves_no_temporary() {
         let dir = scratch_dir("fail");
+        // A non-empty folder where the file should go makes the rename fail.
         let path = dir.join("model.safetensors");
-        write_atomic(&path, b"complete old file").expect("first write");
-        // A directory where the temporary file should go makes the write fail.
-        fs::create_dir(temporary_path(&path)).expect("block the temporary path");
+        fs::create_dir(&path).expect("create");
+        write_atomic(&path.join("old"), b"complete old file").expect("a file inside");
         let err = write_atomic(&path, b"new").expect_err("the write must fail");
         assert!(err.0.contains("model.safetensors"), "{err}");
-        assert_eq!(fs::read(&path).expect("read back"), b"complete old file");
+        assert_eq!(names(&dir), ["model.safetensors"]);
+        assert_eq!(
+            fs::read(path.join("old")).expect("read back"),
+            b"complete old file"
+        );
         fs::remove_dir_all(&dir).expect("clean up");
     }
 
@@ -88,6 +229,59 @@ mod tests {
         let err = write_atomic(&path, b"x").expect_err("no directory");
         assert!(err.0.contains("file.npy"), "{err}");
         assert!(!path.exists());
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_staged_folder_appears_whole_at_the_commit() {
+        let dir = scratch_dir("staged");
+        let target = dir.join("report");
+        fs::create_dir(&target).expect("create");
+        write_atomic(&target.join("report.json"), b"old").expect("an earlier report");
+        write_atomic(&target.join("keep.txt"), b"other").expect("another file");
+        let staged = StagedDir::new(&target).expect("stage");
+        write_atomic(&staged.file("report.json"), b"new").expect("write");
+        write_atomic(&staged.file("plot.svg"), b"<svg/>").expect("write");
+        // Before the commit the target still holds the old report only.
+        assert_eq!(fs::read(target.join("report.json")).expect("read"), b"old");
+        assert!(!target.join("plot.svg").exists());
+        staged.commit().expect("commit");
+        assert_eq!(names(&target), ["keep.txt", "plot.svg", "report.json"]);
+        assert_eq!(fs::read(target.join("report.json")).expect("read"), b"new");
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_commit_blocked_by_a_folder_moves_nothing() {
+        let dir = scratch_dir("blocked");
+        fs::create_dir_all(dir.join("b.svg/inside")).expect("a folder in the way");
+        let staged = StagedDir::new(&dir).expect("stage");
+        for name in ["a.json", "b.svg", "c.svg"] {
+            write_atomic(&staged.file(name), b"new").expect("write");
+        }
+        let err = staged.commit().expect_err("blocked");
+        assert!(err.0.contains("b.svg"), "{err}");
+        assert_eq!(names(&dir), ["b.svg"]);
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_staged_folder_dropped_without_commit_leaves_nothing() {
+        let dir = scratch_dir("abandoned");
+        let existing = dir.join("existing");
+        fs::create_dir(&existing).expect("create");
+        write_atomic(&existing.join("report.json"), b"old").expect("an earlier report");
+        for target in [existing.clone(), dir.join("new")] {
+            let staged = StagedDir::new(&target).expect("stage");
+            write_atomic(&staged.file("report.json"), b"half").expect("write");
+            drop(staged);
+        }
+        assert_eq!(names(&dir), ["existing"]);
+        assert_eq!(names(&existing), ["report.json"]);
+        assert_eq!(
+            fs::read(existing.join("report.json")).expect("read"),
+            b"old"
+        );
         fs::remove_dir_all(&dir).expect("clean up");
     }
 }

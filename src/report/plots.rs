@@ -3,12 +3,11 @@
 //! Drawn with `plotters`' SVG backend, which writes text as SVG `<text>` elements (the viewer
 //! picks the font), so no system font is needed to build or run. Every function validates its
 //! input (non-finite values are errors naming the array and the index), renders to memory and
-//! then writes the file atomically: to `<path>.tmp`, then renamed over `<path>`, so a reader
-//! never sees half a plot.
+//! then writes the file atomically ([`crate::io::atomic::write_atomic`]), so a reader never
+//! sees half a plot.
 
-use std::fs;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -387,8 +386,7 @@ pub(super) fn padded_range(values: impl Iterator<Item = f64>, fraction: f64) -> 
     (low - pad)..(high + pad)
 }
 
-/// Renders an SVG into memory with `draw`, then writes it to `<path>.tmp` and renames that
-/// over `path`.
+/// Renders an SVG into memory with `draw`, then writes it atomically to `path`.
 pub(super) fn write_svg_atomically(
     path: &Path,
     size: (u32, u32),
@@ -401,27 +399,7 @@ pub(super) fn write_svg_atomically(
         draw(&root)?;
         root.present().map_err(to_message)?;
     }
-    let temporary = temporary_path(path)?;
-    fs::write(&temporary, svg.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
-    fs::rename(&temporary, path).map_err(|e| {
-        let _ = fs::remove_file(&temporary);
-        format!(
-            "cannot rename {} to {}: {e}",
-            temporary.display(),
-            path.display()
-        )
-    })
-}
-
-/// `<path>.tmp`, next to `path`.
-fn temporary_path(path: &Path) -> Result<PathBuf, String> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("plot path {} has no file name", path.display()))?;
-    let mut temporary_name = name.to_os_string();
-    temporary_name.push(".tmp");
-    Ok(path.with_file_name(temporary_name))
+    crate::io::atomic::write_atomic(path, svg.as_bytes()).map_err(|e| e.to_string())
 }
 
 pub(super) fn to_message(error: impl std::fmt::Display) -> String {
@@ -433,6 +411,8 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
+    use std::fs;
+    use std::path::PathBuf;
 
     /// A fresh directory under the system temp dir, removed when dropped.
     struct TempDir(PathBuf);
@@ -482,7 +462,11 @@ mod tests {
         for text in expected_texts {
             assert!(svg.contains(text), "{} lacks {text:?}", path.display());
         }
-        assert!(!temporary_path(path).expect("file name").exists());
+        let folder = fs::read_dir(path.parent().expect("a folder")).expect("list the folder");
+        for entry in folder {
+            let name = entry.expect("an entry").file_name();
+            assert!(!name.to_string_lossy().ends_with(".tmp"), "left {name:?}");
+        }
         svg
     }
 
