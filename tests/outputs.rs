@@ -191,7 +191,9 @@ fn labels_are_matched_to_spectra_by_index() {
     // The same dataset with its label rows in reverse order.
     let shuffled = dir.join("shuffled");
     fs::create_dir_all(&shuffled).unwrap();
-    fs::copy(data.join("spectra.npy"), shuffled.join("spectra.npy")).unwrap();
+    for file in ["spectra.npy", "wavelengths.npy", "simulation.toml"] {
+        fs::copy(data.join(file), shuffled.join(file)).unwrap();
+    }
     let text = fs::read_to_string(data.join("labels.csv")).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     lines[1..].reverse();
