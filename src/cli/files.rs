@@ -49,6 +49,8 @@ pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result
         "flux_scale",
         "noise_sigma",
         "norm_scale",
+        "snr",
+        "class",
     ]
     .into_iter()
     .map(String::from)
@@ -66,6 +68,8 @@ pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result
             p.flux_scale.to_string(),
             p.noise_sigma.to_string(),
             p.norm_scale.to_string(),
+            p.snr.to_string(),
+            p.class.map_or("", |c| c.name()).to_string(),
         ];
         row.extend(p.line_fluxes.iter().map(|f| f.to_string()));
         csv.write_record(&row).map_err(|e| e.to_string())?;

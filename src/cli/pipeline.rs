@@ -3,7 +3,8 @@
 
 use super::config::{ModelConfig, RunConfig, SimulateConfig, TrainSettings};
 use crate::data::spectra::{
-    simulate, LibraryConfig, NoiseModel, Normalisation, SedLibrary, SimConfig, SpectraSet,
+    builtin_templates, simulate, LibraryConfig, NoiseModel, Normalisation, Population, SedLibrary,
+    SimConfig, SpectraSet,
 };
 use crate::dims::Dims;
 use crate::kernels::optim::{AdamConfig, SgdConfig};
@@ -34,8 +35,43 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
                 c.normalisation
             )
         })?;
-    sim.validate()?;
+    sim.z_range = (
+        c.z_min.unwrap_or(sim.z_range.0),
+        c.z_max.unwrap_or(sim.z_range.1),
+    );
+    sim.validate()
+        .map_err(|e| match e.strip_prefix("z_range: ") {
+            Some(rest) => format!("simulate.z_min/z_max: {rest}"),
+            None => e,
+        })?;
     Ok(sim)
+}
+
+/// The population of the built-in library: the configured one, else the preset's default
+/// ("halpha" for euclid, whose flux scale needs Hα in every galaxy; "mixed" otherwise).
+fn population_name(c: &SimulateConfig) -> &str {
+    match (&c.population, c.preset.as_str()) {
+        (Some(name), _) => name,
+        (None, "euclid") => "halpha",
+        (None, _) => "mixed",
+    }
+}
+
+/// How the built-in library of `galaxies` galaxies is drawn; the population's relations are
+/// evaluated at the middle of the simulated redshift range.
+fn builtin_library_config(
+    c: &SimulateConfig,
+    sim: &SimConfig,
+    galaxies: usize,
+) -> Result<LibraryConfig, String> {
+    let name = population_name(c);
+    if !c.lines || name == "strong_lines" {
+        return Ok(LibraryConfig::builtin(galaxies, c.lines));
+    }
+    let z_reference = 0.5 * (sim.z_range.0 + sim.z_range.1);
+    let population = Population::preset(name, z_reference)
+        .map_err(|e| format!("simulate.population: {e}, strong_lines"))?;
+    Ok(LibraryConfig::population(galaxies, population))
 }
 
 /// Simulates the dataset of a run.
@@ -45,6 +81,13 @@ pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
     }
     let sim = sim_config(c)?;
     let library_seed = c.seed ^ 0x5ED_11B;
+    if c.sed_dir.is_some() && c.population.is_some() {
+        return Err(
+            "simulate.population applies to the built-in library; with sed_dir each .sed file \
+             is one galaxy (lines = true adds lines)"
+                .into(),
+        );
+    }
     let library = match &c.sed_dir {
         Some(dir) => SedLibrary::from_sed_dir(
             Path::new(dir),
@@ -57,7 +100,8 @@ pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
             } else {
                 c.galaxies
             };
-            SedLibrary::builtin(galaxies, library_seed, c.lines)?
+            let config = builtin_library_config(c, &sim, galaxies)?;
+            SedLibrary::from_templates(builtin_templates(), &config, library_seed)?
         }
     };
     simulate(&sim, &library, c.n_spectra, c.seed)

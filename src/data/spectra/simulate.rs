@@ -22,6 +22,7 @@ use super::gauss::normal_cdf;
 use super::library::{Galaxy, SedLibrary};
 use super::lines::{line_wavelengths, HALPHA, N_LINES, SPEED_OF_LIGHT_KMS};
 use super::lsf::{gaussian_convolve, KERNEL_HALF_WIDTH_SIGMAS};
+use super::noise::mean_abs;
 use super::rebin::rebin_flux_conserving;
 
 /// Working-grid samples per min(pixel, σ).
@@ -39,6 +40,8 @@ pub struct SpectrumProperties {
     pub galaxy: usize,
     /// (template index, weight) of the galaxy's mixture.
     pub template_weights: Vec<(usize, f32)>,
+    /// The galaxy's class, when the library was drawn from a population.
+    pub class: Option<super::GalaxyClass>,
     /// Stellar colour excess E(B−V)_star.
     pub ebv: f32,
     /// Integrated Hα flux (0 without lines).
@@ -53,6 +56,9 @@ pub struct SpectrumProperties {
     pub flux_scale: f32,
     /// Per-pixel noise σ in output units (0 without noise).
     pub noise_sigma: f32,
+    /// Signal-to-noise ratio per pixel: mean |noiseless flux| / `noise_sigma` (infinite without
+    /// noise).
+    pub snr: f32,
     /// Stored flux = output flux / `norm_scale`.
     pub norm_scale: f32,
 }
@@ -161,6 +167,7 @@ fn simulate_one(
     let scale = flux_scale_factor(&config.flux_scale, target, halpha_rest, &spectrum)
         .map_err(|what| format!("spectrum {i} (galaxy {galaxy_index}): {what}"))?;
     spectrum.iter_mut().for_each(|v| *v *= scale);
+    let signal = mean_abs(&spectrum);
     let noise_sigma = config.noise.add(&mut rng, &mut spectrum, &mut ws.scratch);
     let norm_scale = config.normalisation.apply(&mut spectrum, &mut ws.scratch);
     row.iter_mut()
@@ -168,7 +175,11 @@ fn simulate_one(
         .for_each(|(r, &v)| *r = v as f32);
     ws.spectrum = spectrum;
 
-    let properties = describe(galaxy, galaxy_index, sigma, scale, noise_sigma, norm_scale);
+    let noise = Noise {
+        sigma: noise_sigma,
+        snr: signal / noise_sigma,
+    };
+    let properties = describe(galaxy, galaxy_index, sigma, scale, noise, norm_scale);
     Ok((z, properties))
 }
 
@@ -270,12 +281,18 @@ fn flux_scale_factor(
     }
 }
 
+/// The noise of one spectrum: per-pixel σ and the signal-to-noise ratio per pixel.
+struct Noise {
+    sigma: f64,
+    snr: f64,
+}
+
 fn describe(
     galaxy: &Galaxy,
     index: usize,
     sigma: f64,
     scale: f64,
-    noise_sigma: f64,
+    noise: Noise,
     norm_scale: f64,
 ) -> SpectrumProperties {
     let (line_fluxes, halpha_ew) = match &galaxy.lines {
@@ -288,13 +305,15 @@ fn describe(
     SpectrumProperties {
         galaxy: index,
         template_weights: galaxy.weights.iter().map(|&(t, w)| (t, w as f32)).collect(),
+        class: galaxy.class,
         ebv: galaxy.ebv as f32,
         halpha_flux: line_fluxes[HALPHA],
         halpha_ew,
         line_fluxes,
         lsf_sigma: sigma as f32,
         flux_scale: scale as f32,
-        noise_sigma: noise_sigma as f32,
+        noise_sigma: noise.sigma as f32,
+        snr: noise.snr as f32,
         norm_scale: norm_scale as f32,
     }
 }
@@ -316,10 +335,23 @@ fn check_library(config: &SimConfig, library: &SedLibrary) -> Result<(), String>
         let ((lo, lo_name), (hi, hi_name)) = library.coverage(galaxy);
         if lo > needed.0 || hi < needed.1 {
             let name = if lo > needed.0 { lo_name } else { hi_name };
+            // The redshifts this coverage allows: (1+z) lo ≤ first edge − margin and
+            // (1+z) hi ≥ last edge + margin.
+            let z_low = (edges[edges.len() - 1] + margin) / hi - 1.0;
+            let z_high = (edges[0] - margin) / lo - 1.0;
+            let advice = if z_low < z_high {
+                format!(
+                    "narrow z_min/z_max to within [{:.3}, {:.3}]",
+                    z_low.max(0.0),
+                    z_high
+                )
+            } else {
+                "no redshift fits this grid; extend the template".to_string()
+            };
             return Err(format!(
                 "{name}: coverage too short: it reaches {lo:.1}–{hi:.1} Å (rest) but the grid \
                  {:.1}–{:.1} Å at z in [{z_min}, {z_max}) with LSF σ ≤ {} Å needs {:.1}–{:.1} Å \
-                 (galaxy {g})",
+                 (galaxy {g}); {advice}",
                 edges[0],
                 edges[edges.len() - 1],
                 config.lsf.max_sigma(),
@@ -330,8 +362,11 @@ fn check_library(config: &SimConfig, library: &SedLibrary) -> Result<(), String>
         let has_halpha = galaxy.lines.as_ref().is_some_and(|l| l.flux[HALPHA] > 0.0);
         if matches!(config.flux_scale, FluxScale::HalphaFlux { .. }) && !has_halpha {
             return Err(format!(
-                "flux_scale.halpha_flux: galaxy {g} has no Hα line; build the library with lines \
-                 or scale by mean_flambda"
+                "flux_scale.halpha_flux: galaxy {g}{} has no Hα line; build the library with \
+                 lines (an Hα-selected population such as \"halpha\") or scale by mean_flambda",
+                galaxy
+                    .class
+                    .map_or(String::new(), |c| format!(" ({})", c.name()))
             ));
         }
     }
