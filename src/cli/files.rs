@@ -4,6 +4,7 @@
 use super::config::{ModelConfig, RunConfig};
 use crate::data::spectra::{SpectraSet, LINE_NAMES};
 use crate::io::npy::{read_npy, NpyExpect};
+use crate::redshift::confidence::confidence;
 use crate::redshift::estimates::{mean, median, mode};
 use crate::report::plots::plot_loss_curves;
 use crate::train::History;
@@ -142,8 +143,9 @@ pub fn read_spectra(path: &Path) -> Result<(usize, usize, Vec<f32>), String> {
     Ok((array.shape[0], array.shape[1], array.data))
 }
 
-/// Writes the predictions: index and z, plus the mode, mean, median, standard deviation and
-/// peak probability of each distribution for a classifier.
+/// Writes the predictions: index and z, plus the mode, mean, median, standard deviation, peak
+/// probability and the quality figures `z_conf` and `peak_log_ratio` (see
+/// [`crate::redshift::confidence`]) of each distribution for a classifier.
 pub fn write_predictions(
     path: &Path,
     m: &ModelConfig,
@@ -163,7 +165,15 @@ pub fn write_predictions(
         Some(pdfs) => {
             let b = super::pipeline::binning(m)?;
             csv.write_record([
-                "index", "z", "z_mode", "z_mean", "z_median", "z_std", "p_max",
+                "index",
+                "z",
+                "z_mode",
+                "z_mean",
+                "z_median",
+                "z_std",
+                "p_max",
+                "z_conf",
+                "peak_log_ratio",
             ])
             .map_err(e)?;
             for (i, (v, pdf)) in z.iter().zip(pdfs.chunks(m.bins)).enumerate() {
@@ -174,6 +184,7 @@ pub fn write_predictions(
                     .map(|(k, &p)| p as f64 * (b.center(k) - mu).powi(2))
                     .sum();
                 let p_max = pdf.iter().copied().fold(0.0f32, f32::max);
+                let quality = confidence(&b, pdf, *v)?;
                 let row = [
                     i.to_string(),
                     v.to_string(),
@@ -182,6 +193,8 @@ pub fn write_predictions(
                     median(&b, pdf)?.to_string(),
                     var.sqrt().to_string(),
                     p_max.to_string(),
+                    quality.z_conf.to_string(),
+                    quality.peak_log_ratio.to_string(),
                 ];
                 csv.write_record(&row).map_err(e)?;
             }
