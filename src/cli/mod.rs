@@ -8,6 +8,7 @@ pub mod config;
 mod files;
 mod import;
 mod pipeline;
+mod population_report;
 mod progress;
 mod report;
 
