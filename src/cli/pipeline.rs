@@ -44,6 +44,19 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
             Some(rest) => format!("simulate.z_min/z_max: {rest}"),
             None => e,
         })?;
+    match &c.sed_dir {
+        Some(_) if c.population.is_some() => {
+            return Err(
+                "simulate.population applies to the built-in library; with sed_dir each .sed \
+                 file is one galaxy (lines = true adds lines)"
+                    .into(),
+            )
+        }
+        Some(_) => {}
+        None => {
+            builtin_library_config(c, &sim, 1)?;
+        }
+    }
     Ok(sim)
 }
 
@@ -81,13 +94,6 @@ pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
     }
     let sim = sim_config(c)?;
     let library_seed = c.seed ^ 0x5ED_11B;
-    if c.sed_dir.is_some() && c.population.is_some() {
-        return Err(
-            "simulate.population applies to the built-in library; with sed_dir each .sed file \
-             is one galaxy (lines = true adds lines)"
-                .into(),
-        );
-    }
     let library = match &c.sed_dir {
         Some(dir) => SedLibrary::from_sed_dir(
             Path::new(dir),
