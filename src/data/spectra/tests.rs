@@ -352,3 +352,41 @@ fn halpha_scaling_needs_lines() {
         "{err}"
     );
 }
+
+#[test]
+fn a_population_library_gives_old_continua_to_passive_galaxies_and_lines_to_the_rest() {
+    let population = Population::preset("mixed", 1.4).expect("known");
+    let library = SedLibrary::from_templates(
+        builtin_templates(),
+        &LibraryConfig::population(2000, population),
+        9,
+    )
+    .expect("valid");
+    let templates = library.templates();
+    let mut passive = 0;
+    for galaxy in library.galaxies() {
+        let class = galaxy.class.expect("drawn from a population");
+        if class.has_old_continuum() {
+            for &(t, _) in &galaxy.weights {
+                assert!(dn4000(&templates[t]).expect("covered") >= PASSIVE_DN4000);
+            }
+            assert!(galaxy.ebv <= 0.1);
+        }
+        match class {
+            GalaxyClass::Passive => {
+                passive += 1;
+                assert!(galaxy.lines.is_none());
+            }
+            _ => assert!(galaxy.lines.as_ref().expect("lines").halpha_ew >= 0.5),
+        }
+    }
+    // 25 % of 2000 = 500 ± 4 binomial σ (≈ 77).
+    assert!((423..=577).contains(&passive), "{passive}");
+    // Lines with a population are drawn by it: asking for both is an error.
+    let both = LibraryConfig {
+        lines: Some(LineConfig::default()),
+        ..LibraryConfig::population(10, Population::preset("mixed", 1.4).expect("known"))
+    };
+    let err = SedLibrary::from_templates(builtin_templates(), &both, 1).expect_err("exclusive");
+    assert!(err.starts_with("population:"), "{err}");
+}
