@@ -92,6 +92,15 @@ fn z_ranges_and_populations_are_validated() {
     let cfg = config(&dir, "reversed", "z_min = 1.5\nz_max = 1.2\n");
     let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
     assert!(err.contains("simulate.z_min/z_max"), "{err}");
+    let cfg = config(&dir, "family", "families = [\"bc03\"]\n");
+    let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
+    assert!(err.contains("simulate.families: unknown 'bc03'"), "{err}");
+    let cfg = config(
+        &dir,
+        "cww",
+        "families = [\"cww_kinney\"]\npopulation = \"passive\"\n",
+    );
+    ok(&["simulate", "--config", &cfg, "--out", s(&dir.join("cww"))]);
     let cfg = config(&dir, "unknown", "population = \"lsst\"\n");
     let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
     assert!(
@@ -124,7 +133,7 @@ fn z_ranges_and_populations_are_validated() {
     let cfg = config(&dir, "both", &format!("{sed_dir}population = \"mixed\"\n"));
     let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
     assert!(
-        err.contains("simulate.population applies to the built-in library"),
+        err.contains("simulate.population and simulate.families apply to the built-in library"),
         "{err}"
     );
 }

@@ -32,10 +32,13 @@ pub struct SimulateConfig {
     /// A folder of rest-frame `.sed` files to use instead of the built-in library.
     pub sed_dir: Option<String>,
     /// Galaxy population of the built-in library: "mixed" (passive, retired, star-forming and
-    /// Seyfert galaxies), "halpha" (Hα-selected) or "strong_lines" (every galaxy with lines of
-    /// W(Hα) 20–300 Å, the library before issue 13). Absent: "halpha" for the euclid preset,
+    /// Seyfert galaxies), "halpha" (Hα-selected), "passive" (no lines) or "strong_lines" (every
+    /// galaxy with lines of W(Hα) 20–300 Å, the library before issue 13). Absent: "halpha" for the euclid preset,
     /// "mixed" otherwise.
     pub population: Option<String>,
+    /// Built-in template families to draw from (absent: all): "cosmos", "kcorrect",
+    /// "cww_kinney".
+    pub families: Option<Vec<String>>,
     /// Redshift range (absent: the preset's, 1 ≤ z < 1.8).
     pub z_min: Option<f64>,
     pub z_max: Option<f64>,
@@ -53,6 +56,7 @@ impl Default for SimulateConfig {
             normalisation: "max".into(),
             sed_dir: None,
             population: None,
+            families: None,
             z_min: None,
             z_max: None,
         }

@@ -3,8 +3,8 @@
 
 use super::config::{ModelConfig, RunConfig, SimulateConfig, TrainSettings};
 use crate::data::spectra::{
-    builtin_templates, simulate, LibraryConfig, NoiseModel, Normalisation, Population, SedLibrary,
-    SimConfig, SpectraSet,
+    builtin_templates_of, simulate, LibraryConfig, NoiseModel, Normalisation, Population,
+    SedLibrary, SimConfig, SpectraSet, Template, BUILTIN_FAMILY_NAMES,
 };
 use crate::dims::Dims;
 use crate::kernels::optim::{AdamConfig, SgdConfig};
@@ -45,19 +45,26 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
             None => e,
         })?;
     match &c.sed_dir {
-        Some(_) if c.population.is_some() => {
+        Some(_) if c.population.is_some() || c.families.is_some() => {
             return Err(
-                "simulate.population applies to the built-in library; with sed_dir each .sed \
-                 file is one galaxy (lines = true adds lines)"
+                "simulate.population and simulate.families apply to the built-in library; with \
+                 sed_dir each .sed file is one galaxy (lines = true adds lines)"
                     .into(),
             )
         }
         Some(_) => {}
         None => {
             builtin_library_config(c, &sim, 1)?;
+            builtin_family_templates(c)?;
         }
     }
     Ok(sim)
+}
+
+/// The built-in templates of the configured families (all by default).
+fn builtin_family_templates(c: &SimulateConfig) -> Result<Vec<Template>, String> {
+    let all = BUILTIN_FAMILY_NAMES.map(String::from);
+    builtin_templates_of(c.families.as_deref().unwrap_or(&all)).map_err(|e| format!("simulate.{e}"))
 }
 
 /// The population of the built-in library: the configured one, else the preset's default
@@ -107,7 +114,7 @@ pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
                 c.galaxies
             };
             let config = builtin_library_config(c, &sim, galaxies)?;
-            SedLibrary::from_templates(builtin_templates(), &config, library_seed)?
+            SedLibrary::from_templates(builtin_family_templates(c)?, &config, library_seed)?
         }
     };
     simulate(&sim, &library, c.n_spectra, c.seed)

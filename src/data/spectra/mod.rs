@@ -54,7 +54,10 @@ pub use sed_file::{
     is_fits, parse_sed, parse_two_columns, read_sed_file, SedPoints, FITS_EXTENSIONS,
 };
 pub use simulate::{simulate, SpectraSet, SpectrumProperties};
-pub use templates::{builtin_templates, Template, TemplateFamily, LATTICE_STEP, REST_RANGE};
+pub use templates::{
+    builtin_templates, builtin_templates_of, Template, TemplateFamily, BUILTIN_FAMILY_NAMES,
+    LATTICE_STEP, REST_RANGE,
+};
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use super::draw::{log_uniform, uniform};
 use super::lines::IntrinsicRatios;
 
 /// Names accepted by [`Population::preset`].
-pub const POPULATION_NAMES: [&str; 2] = ["mixed", "halpha"];
+pub const POPULATION_NAMES: [&str; 3] = ["mixed", "halpha", "passive"];
 
 /// The spectral class of a galaxy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,10 +86,13 @@ impl Population {
     ///   those ranges, not a fit.
     /// - `halpha`: an Hα-selected sample (Euclid-like; the flux limit is applied by the
     ///   simulator's flux scale): 95 % star-forming, 5 % Seyfert.
+    /// - `passive`: passive galaxies only (absorption features, no lines), to test a model on
+    ///   the galaxies real samples hold and strong-line libraries lack.
     pub fn preset(name: &str, z_reference: f64) -> Result<Population, String> {
         let fractions = match name {
             "mixed" => [0.25, 0.10, 0.60, 0.05],
             "halpha" => [0.0, 0.0, 0.95, 0.05],
+            "passive" => [1.0, 0.0, 0.0, 0.0],
             _ => {
                 return Err(format!(
                     "unknown population '{name}'; known populations: {}",
@@ -373,7 +376,7 @@ mod tests {
         let err = Population::preset("lsst", 1.0).expect_err("unknown");
         assert_eq!(
             err,
-            "unknown population 'lsst'; known populations: mixed, halpha"
+            "unknown population 'lsst'; known populations: mixed, halpha, passive"
         );
         let bad = Population {
             fractions: [0.5, 0.5, 0.5, 0.0],
