@@ -39,6 +39,9 @@ pub struct SimulateConfig {
     /// Built-in template families to draw from (absent: all): "cosmos", "kcorrect",
     /// "cww_kinney".
     pub families: Option<Vec<String>>,
+    /// Fraction of spectra overlapped by a neighbour's spectrum (slitless contamination, with
+    /// the contaminated pixels masked; needs noise). Absent: none.
+    pub contamination: Option<f64>,
     /// Redshift range (absent: the preset's, 1 ≤ z < 1.8).
     pub z_min: Option<f64>,
     pub z_max: Option<f64>,
@@ -57,6 +60,7 @@ impl Default for SimulateConfig {
             sed_dir: None,
             population: None,
             families: None,
+            contamination: None,
             z_min: None,
             z_max: None,
         }

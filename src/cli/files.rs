@@ -52,6 +52,8 @@ pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result
         "norm_scale",
         "snr",
         "class",
+        "contaminant",
+        "masked_fraction",
     ]
     .into_iter()
     .map(String::from)
@@ -71,6 +73,8 @@ pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result
             p.norm_scale.to_string(),
             p.snr.to_string(),
             p.class.map_or("", |c| c.name()).to_string(),
+            p.contaminant.map_or(String::new(), |g| g.to_string()),
+            p.masked_fraction.to_string(),
         ];
         row.extend(p.line_fluxes.iter().map(|f| f.to_string()));
         csv.write_record(&row).map_err(|e| e.to_string())?;

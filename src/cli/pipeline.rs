@@ -3,8 +3,8 @@
 
 use super::config::{ModelConfig, RunConfig, SimulateConfig, TrainSettings};
 use crate::data::spectra::{
-    builtin_templates_of, simulate, LibraryConfig, NoiseModel, Normalisation, Population,
-    SedLibrary, SimConfig, SpectraSet, Template, BUILTIN_FAMILY_NAMES,
+    builtin_templates_of, simulate, Contamination, LibraryConfig, NoiseModel, Normalisation,
+    Population, SedLibrary, SimConfig, SpectraSet, Template, BUILTIN_FAMILY_NAMES,
 };
 use crate::dims::Dims;
 use crate::kernels::optim::{AdamConfig, SgdConfig};
@@ -35,6 +35,7 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
                 c.normalisation
             )
         })?;
+    sim.contamination = c.contamination.map(Contamination::with_fraction);
     sim.z_range = (
         c.z_min.unwrap_or(sim.z_range.0),
         c.z_max.unwrap_or(sim.z_range.1),

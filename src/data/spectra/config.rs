@@ -3,6 +3,7 @@
 
 use rand::Rng;
 
+use super::contamination::Contamination;
 use super::draw::{check_range, log_uniform, uniform};
 use super::grid::ObservedGrid;
 use super::lsf::sigma_for_resolving_power;
@@ -102,6 +103,8 @@ pub struct SimConfig {
     pub lsf: LineSpread,
     pub flux_scale: FluxScale,
     pub noise: NoiseModel,
+    /// Overlapping spectra of neighbours (slitless spectroscopy), or `None`.
+    pub contamination: Option<Contamination>,
     pub normalisation: Normalisation,
 }
 
@@ -134,6 +137,7 @@ impl SimConfig {
                     },
                     flux_scale: FluxScale::None,
                     noise: NoiseModel::None,
+                    contamination: None,
                     normalisation: Normalisation::None,
                 })
             }
@@ -150,6 +154,7 @@ impl SimConfig {
                     sky_sigma: (2.5e-18, 3e-18),
                     electrons_per_flux: EUCLID_ELECTRONS_PER_FLUX,
                 },
+                contamination: None,
                 normalisation: Normalisation::None,
             }),
             _ => Err(format!(
@@ -170,7 +175,18 @@ impl SimConfig {
         }
         self.lsf.validate()?;
         self.flux_scale.validate()?;
-        self.noise.validate()
+        self.noise.validate()?;
+        if let Some(contamination) = &self.contamination {
+            contamination.validate()?;
+            if self.noise == NoiseModel::None {
+                return Err(
+                    "contamination: pixels are masked where the neighbour exceeds \
+                            mask_sigma × the noise σ, so it needs a noise model"
+                        .to_string(),
+                );
+            }
+        }
+        Ok(())
     }
 }
 

@@ -19,6 +19,7 @@
 //! ```
 
 mod config;
+mod contamination;
 mod draw;
 mod dust;
 mod gauss;
@@ -36,7 +37,8 @@ mod sed_file;
 mod simulate;
 mod templates;
 
-pub use config::{FluxScale, LineSpread, SimConfig, PRESET_NAMES};
+pub use config::{FluxScale, LineSpread, SimConfig, EUCLID_ELECTRONS_PER_FLUX, PRESET_NAMES};
+pub use contamination::Contamination;
 pub use dust::{calzetti_k, transmission as dust_transmission};
 pub use grid::ObservedGrid;
 pub use indices::{dn4000, PASSIVE_DN4000};

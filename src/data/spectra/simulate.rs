@@ -11,12 +11,15 @@
 //!    (the 1/(1+z) of f_λ cancels the (1+z) stretch of dλ), intrinsic width σ_v μ / c, and after
 //!    the LSF width s = √((σ_v μ / c)² + σ²); pixel [e_lo, e_hi) receives
 //!    F \[Φ((e_hi − μ)/s) − Φ((e_lo − μ)/s)\] / (e_hi − e_lo), exactly.
-//! 3. Flux scale, then noise, then normalisation (see [`SimConfig`]).
+//! 3. Flux scale, then a neighbour's overlapping spectrum (optional, see
+//!    [`super::contamination`]), then noise, then the masking of contaminated pixels, then
+//!    normalisation (see [`SimConfig`]).
 
 use rand::Rng;
 use rayon::prelude::*;
 
 use super::config::{FluxScale, SimConfig};
+use super::contamination::{mask_contaminated, shift_into, Neighbour};
 use super::draw::{stream_rng, uniform, SPECTRUM_STREAM};
 use super::gauss::normal_cdf;
 use super::library::{Galaxy, SedLibrary};
@@ -57,8 +60,12 @@ pub struct SpectrumProperties {
     /// Per-pixel noise σ in output units (0 without noise).
     pub noise_sigma: f32,
     /// Signal-to-noise ratio per pixel: mean |noiseless flux| / `noise_sigma` (infinite without
-    /// noise).
+    /// noise), the neighbour's light not counted.
     pub snr: f32,
+    /// Library index of the contaminating neighbour, if any.
+    pub contaminant: Option<usize>,
+    /// Fraction of the pixels masked for contamination (and filled by interpolation).
+    pub masked_fraction: f32,
     /// Stored flux = output flux / `norm_scale`.
     pub norm_scale: f32,
 }
@@ -133,6 +140,8 @@ struct Workspace {
     convolved: Vec<f64>,
     spectrum: Vec<f64>,
     scratch: Vec<f64>,
+    neighbour: Vec<f64>,
+    contaminant: Vec<f64>,
 }
 
 /// Draws z, σ, the flux scale, noise; renders, scales, adds noise, normalises, stores as f32.
@@ -151,6 +160,15 @@ fn simulate_one(
     let z = draw_redshift(&mut rng, config.z_range);
     let sigma = config.lsf.draw(&mut rng);
     let target = config.flux_scale.draw_target(&mut rng);
+    let neighbour = config.contamination.as_ref().and_then(|c| {
+        c.draw_neighbour(
+            &mut rng,
+            galaxy_index,
+            library.len(),
+            config.z_range,
+            row.len(),
+        )
+    });
 
     let mut spectrum = std::mem::take(&mut ws.spectrum);
     spectrum.resize(row.len(), 0.0);
@@ -168,7 +186,26 @@ fn simulate_one(
         .map_err(|what| format!("spectrum {i} (galaxy {galaxy_index}): {what}"))?;
     spectrum.iter_mut().for_each(|v| *v *= scale);
     let signal = mean_abs(&spectrum);
+    let mut contaminant = std::mem::take(&mut ws.contaminant);
+    contaminant.resize(row.len(), 0.0);
+    if let Some(nb) = &neighbour {
+        render_neighbour(library, nb, sigma, signal, edges, ws, &mut contaminant);
+        spectrum
+            .iter_mut()
+            .zip(&contaminant)
+            .for_each(|(s, c)| *s += c);
+    }
     let noise_sigma = config.noise.add(&mut rng, &mut spectrum, &mut ws.scratch);
+    let masked = match (&config.contamination, &neighbour) {
+        (Some(c), Some(_)) => mask_contaminated(
+            &mut spectrum,
+            &contaminant,
+            c.mask_sigma * noise_sigma,
+            edges,
+        ),
+        _ => 0,
+    };
+    ws.contaminant = contaminant;
     let norm_scale = config.normalisation.apply(&mut spectrum, &mut ws.scratch);
     row.iter_mut()
         .zip(&spectrum)
@@ -179,8 +216,46 @@ fn simulate_one(
         sigma: noise_sigma,
         snr: signal / noise_sigma,
     };
-    let properties = describe(galaxy, galaxy_index, sigma, scale, noise, norm_scale);
+    let contamination = Contaminated {
+        neighbour: neighbour.map(|nb| nb.galaxy),
+        masked_fraction: masked as f64 / row.len() as f64,
+    };
+    let properties = describe(
+        galaxy,
+        galaxy_index,
+        sigma,
+        scale,
+        noise,
+        contamination,
+        norm_scale,
+    );
     Ok((z, properties))
+}
+
+/// The neighbour's noiseless spectrum at its own z with the target's LSF σ, scaled to
+/// `flux_ratio` × the target's mean |flux| `target_signal`, shifted into `contaminant`.
+fn render_neighbour(
+    library: &SedLibrary,
+    nb: &Neighbour,
+    sigma: f64,
+    target_signal: f64,
+    edges: &[f64],
+    ws: &mut Workspace,
+    contaminant: &mut [f64],
+) {
+    let mut rendered = std::mem::take(&mut ws.neighbour);
+    rendered.resize(contaminant.len(), 0.0);
+    let galaxy = &library.galaxies()[nb.galaxy];
+    render_noiseless(library, galaxy, nb.z, sigma, edges, ws, &mut rendered);
+    let own = mean_abs(&rendered);
+    let factor = if own > 0.0 {
+        nb.flux_ratio * target_signal / own
+    } else {
+        0.0
+    };
+    rendered.iter_mut().for_each(|v| *v *= factor);
+    shift_into(&rendered, nb.offset, contaminant);
+    ws.neighbour = rendered;
 }
 
 /// z uniform in [z_min, z_max), rounded to f32 and kept inside the range after rounding, so the
@@ -287,12 +362,19 @@ struct Noise {
     snr: f64,
 }
 
+/// The contamination of one spectrum: the neighbour's library index and the masked fraction.
+struct Contaminated {
+    neighbour: Option<usize>,
+    masked_fraction: f64,
+}
+
 fn describe(
     galaxy: &Galaxy,
     index: usize,
     sigma: f64,
     scale: f64,
     noise: Noise,
+    contamination: Contaminated,
     norm_scale: f64,
 ) -> SpectrumProperties {
     let (line_fluxes, halpha_ew) = match &galaxy.lines {
@@ -314,6 +396,8 @@ fn describe(
         flux_scale: scale as f32,
         noise_sigma: noise.sigma as f32,
         snr: noise.snr as f32,
+        contaminant: contamination.neighbour,
+        masked_fraction: contamination.masked_fraction as f32,
         norm_scale: norm_scale as f32,
     }
 }

@@ -390,3 +390,36 @@ fn a_population_library_gives_old_continua_to_passive_galaxies_and_lines_to_the_
     let err = SedLibrary::from_templates(builtin_templates(), &both, 1).expect_err("exclusive");
     assert!(err.starts_with("population:"), "{err}");
 }
+
+#[test]
+fn contaminated_spectra_name_their_neighbour_and_mask_its_brightest_pixels() {
+    let library = SedLibrary::from_templates(
+        builtin_templates(),
+        &LibraryConfig::population(40, Population::preset("halpha", 1.4).expect("known")),
+        3,
+    )
+    .expect("valid");
+    let mut config = SimConfig::preset("euclid").expect("known");
+    config.contamination = Some(Contamination::with_fraction(1.0));
+    let set = simulate(&config, &library, 40, 5).expect("valid");
+    let mut masked = 0.0;
+    for (i, p) in set.properties.iter().enumerate() {
+        let neighbour = p.contaminant.expect("every spectrum is contaminated");
+        assert_ne!(neighbour, i % 40);
+        assert!((0.0..=1.0).contains(&p.masked_fraction));
+        masked += f64::from(p.masked_fraction);
+    }
+    assert!(masked > 0.0, "no pixel was masked");
+    // A threshold no neighbour reaches masks nothing, and the neighbour's light stays.
+    config.contamination = Some(Contamination {
+        mask_sigma: 1e12,
+        ..Contamination::with_fraction(1.0)
+    });
+    let unmasked = simulate(&config, &library, 40, 5).expect("valid");
+    assert!(unmasked.properties.iter().all(|p| p.masked_fraction == 0.0));
+    assert_ne!(unmasked.flux, set.flux);
+    // Masking is relative to the noise: without noise it is refused.
+    config.noise = NoiseModel::None;
+    let err = simulate(&config, &library, 1, 5).expect_err("no noise");
+    assert!(err.starts_with("contamination:"), "{err}");
+}
