@@ -89,7 +89,7 @@ pub fn population_tables(
 fn flux_edges(flux: &[f64]) -> Option<Vec<f64>> {
     let positive: Vec<f64> = flux.iter().copied().filter(|&f| f > 0.0).collect();
     let mut edges = quantile_edges(&positive, FLUX_QUANTILE_BINS)?;
-    if flux.iter().any(|&f| f == 0.0) {
+    if flux.contains(&0.0) {
         edges.insert(0, 0.0);
     }
     Some(edges)
