@@ -64,6 +64,21 @@ mkdir -p "$out"
     done; done
     echo "$row"
   done
+  echo
+  echo "Attractor redshifts (clean test sets): the fullest z_pred cells of width 0.01 among the"
+  echo "failures with |Δz| > 0.05, as z_pred: count."
+  echo
+  echo "| trained on | $(IFS='|'; echo "${tests[*]}" | sed 's/|/ | /g') |"
+  echo "|---|$(printf -- '---|%.0s' "${tests[@]}")"
+  for t in "${trains[@]}"; do
+    row="| $t |"
+    for test in "${tests[@]}"; do
+      cell=$(jq -r '[.attractors[] | "\(.z_pred * 1000 | round / 1000): \(.count)"] | join(", ")' \
+        "$root/train_$t/on_${test}_clean/report.json")
+      row="$row ${cell:-none} |"
+    done
+    echo "$row"
+  done
 } > "$out/matrix.md"
 cat "$out/matrix.md"
 

@@ -176,6 +176,7 @@ fn evaluate_and_predict_report_confidence_and_populations() {
         let n: u64 = bins.iter().map(|b| b["n"].as_u64().unwrap()).sum();
         assert_eq!(n, 300, "{key}: {bins:?}");
     }
+    assert!(json["attractors"].is_array(), "{json}");
     let curve = json["selection"]["z_conf"]["curve"]
         .as_array()
         .expect("curve");

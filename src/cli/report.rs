@@ -7,6 +7,7 @@ use super::pipeline::{binning, redshifts};
 use super::population_report::{
     plot_tables, population_tables, tables_json, tables_text, PopulationTable,
 };
+use crate::metrics::attractors::attractor_redshifts;
 use crate::metrics::selection::{
     most_complete_with_purity, purity_completeness, thin_curve, SelectionPoint,
 };
@@ -31,6 +32,11 @@ const TARGET_PURITY: f64 = 0.99;
 /// Points of each purity–completeness curve stored in report.json.
 const CURVE_POINTS: usize = 50;
 
+/// Attractors: the 5 fullest z_pred cells of width 0.01 among the failures with |Δz| > 0.05.
+const ATTRACTOR_THRESHOLD: f64 = 0.05;
+const ATTRACTOR_WIDTH: f64 = 0.01;
+const ATTRACTOR_TOP: usize = 5;
+
 /// The metric definitions stated in every report (DESIGN.md).
 const DEFINITIONS: &str = "dz = (z_pred - z_true)/(1 + z_true); bias = mean(dz), bias_median = median(dz); \
 sigma_nmad = 1.4826 median|dz - median dz|; eta_X = fraction |dz| > X; frac_0_01 = fraction |dz| > 0.01; \
@@ -39,7 +45,8 @@ crps = mean over objects of sum_k (CDF_pred,k - CDF_true,k)^2 * bin width; pit =
 tv_distance = total-variation distance between the histograms of z_pred and z_true; \
 z_conf = PDF mass within +-0.003(1 + z_pred) of z_pred; peak_log_ratio = ln(z_conf / largest such mass \
 centred more than 0.006(1 + z_pred) away); selection: keeping objects with a figure >= threshold, \
-completeness = kept/all, purity = success_0_003 among kept";
+completeness = kept/all, purity = success_0_003 among kept; attractors = the fullest z_pred cells of \
+width 0.01 among objects with |dz| > 0.05";
 
 /// Everything computed on one evaluation set.
 pub struct Evaluation {
@@ -91,6 +98,16 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         Some(pdfs) => selection_curves(&binning(m)?, pdfs, &z_pred, &z_true)?,
         None => Vec::new(),
     };
+    let attractors: Vec<Value> = attractor_redshifts(
+        &z_pred,
+        &z_true,
+        ATTRACTOR_THRESHOLD,
+        ATTRACTOR_WIDTH,
+        ATTRACTOR_TOP,
+    )?
+    .iter()
+    .map(|a| json!({ "z_pred": a.z, "count": a.count }))
+    .collect();
     let pit_hist = pit
         .as_ref()
         .map(|p| pit_histogram(p, PIT_BINS))
@@ -115,6 +132,7 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         "pit_histogram": pit_hist,
         "estimator": if pdfs.is_some() { m.estimator.as_str() } else { "regression" },
         "selection": selection_json(&selection),
+        "attractors": attractors,
         "definitions": DEFINITIONS,
     });
     Ok(Evaluation {
