@@ -92,6 +92,9 @@ fn z_ranges_and_populations_are_validated() {
     let cfg = config(&dir, "reversed", "z_min = 1.5\nz_max = 1.2\n");
     let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
     assert!(err.contains("simulate.z_min/z_max"), "{err}");
+    let cfg = config(&dir, "nolines", "lines = false\npopulation = \"mixed\"\n");
+    let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
+    assert!(err.contains("use population = \"passive\""), "{err}");
     let cfg = config(&dir, "family", "families = [\"bc03\"]\n");
     let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
     assert!(err.contains("simulate.families: unknown 'bc03'"), "{err}");

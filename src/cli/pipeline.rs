@@ -79,15 +79,22 @@ fn population_name(c: &SimulateConfig) -> &str {
 }
 
 /// How the built-in library of `galaxies` galaxies is drawn; the population's relations are
-/// evaluated at the middle of the simulated redshift range.
+/// evaluated at the middle of the simulated redshift range. `lines = false` without a
+/// population gives line-free mixtures of all templates, as before populations existed.
 fn builtin_library_config(
     c: &SimulateConfig,
     sim: &SimConfig,
     galaxies: usize,
 ) -> Result<LibraryConfig, String> {
     let name = population_name(c);
-    if !c.lines || name == "strong_lines" {
+    if name == "strong_lines" || (!c.lines && c.population.is_none()) {
         return Ok(LibraryConfig::builtin(galaxies, c.lines));
+    }
+    if !c.lines {
+        return Err(format!(
+            "simulate.lines = false removes the lines of the strong_lines library, but population \
+             \"{name}\" draws its own; for galaxies without lines use population = \"passive\""
+        ));
     }
     let z_reference = 0.5 * (sim.z_range.0 + sim.z_range.1);
     let population = Population::preset(name, z_reference)
