@@ -10,8 +10,9 @@
 //! so the simulator can integrate them exactly over each observed pixel.
 //!
 //! With a [`Population`], each galaxy first draws its class; the class chooses the templates
-//! (old populations mix only templates with Dn4000 ≥ [`PASSIVE_DN4000`]), the dust range and the
-//! lines (see [`super::population`]).
+//! (old populations mix only templates with Dn4000 ≥ [`PASSIVE_DN4000`], and their Mg b and
+//! Na D are deepened to the strengths of old ellipticals, see [`super::absorption`]), the dust
+//! range and the lines (see [`super::population`]).
 
 use std::path::Path;
 
@@ -19,6 +20,7 @@ use rand::seq::index::sample;
 use rand::Rng;
 use rayon::prelude::*;
 
+use super::absorption::{self, deepen, AbsorptionLine};
 use super::draw::{check_range, log_uniform, stream_rng, uniform, LIBRARY_STREAM};
 use super::dust;
 use super::indices::{dn4000, PASSIVE_DN4000};
@@ -136,6 +138,8 @@ pub struct Galaxy {
     pub lines: Option<GalaxyLines>,
     /// The galaxy's class when the library was drawn from a [`Population`].
     pub class: Option<GalaxyClass>,
+    /// Stellar absorption lines multiplied into the continuum (old populations only).
+    pub absorption: Vec<AbsorptionLine>,
 }
 
 /// Templates plus the galaxies drawn from them.
@@ -220,6 +224,11 @@ impl SedLibrary {
                 *o *= dust::transmission(lambda, galaxy.ebv);
             }
         }
+        if !galaxy.absorption.is_empty() {
+            for (o, &lambda) in out.iter_mut().zip(rest_lambda) {
+                *o *= absorption::transmission(&galaxy.absorption, lambda);
+            }
+        }
     }
 
     /// The full rest-frame SED of `galaxy` (continuum plus Gaussian lines, as flux densities)
@@ -276,7 +285,16 @@ impl SedLibrary {
             ebv,
             lines: None,
             class,
+            absorption: Vec::new(),
         };
+        if class.is_some_and(GalaxyClass::has_old_continuum) {
+            let continuum = |lambda: f64| {
+                let mut value = [0.0];
+                self.continuum(&galaxy, &[lambda], &mut value);
+                value[0]
+            };
+            galaxy.absorption = deepen(&continuum, &mut rng);
+        }
         let emission = match (&config.population, class, &config.lines) {
             (Some(population), Some(class), _) => population
                 .draw_emission(class, &mut rng)

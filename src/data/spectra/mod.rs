@@ -18,6 +18,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+mod absorption;
 mod config;
 mod contamination;
 mod draw;
@@ -37,6 +38,7 @@ mod sed_file;
 mod simulate;
 mod templates;
 
+pub use absorption::{pseudo_ew, AbsorptionLine, LickIndex, MG_B, NA_D};
 pub use config::{FluxScale, LineSpread, SimConfig, EUCLID_ELECTRONS_PER_FLUX, PRESET_NAMES};
 pub use contamination::Contamination;
 pub use dust::{calzetti_k, transmission as dust_transmission};

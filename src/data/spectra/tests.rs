@@ -371,6 +371,20 @@ fn a_population_library_gives_old_continua_to_passive_galaxies_and_lines_to_the_
                 assert!(dn4000(&templates[t]).expect("covered") >= PASSIVE_DN4000);
             }
             assert!(galaxy.ebv <= 0.1);
+            // Mg b and Na D of the rest-frame continuum reach the strengths of old ellipticals.
+            let continuum = |l: f64| {
+                let mut v = [0.0];
+                library.continuum(galaxy, &[l], &mut v);
+                v[0]
+            };
+            let mg_b = pseudo_ew(&continuum, &MG_B);
+            let na_d = pseudo_ew(&continuum, &NA_D);
+            assert!(
+                mg_b > 3.5 * 0.99 && na_d > 3.0 * 0.99,
+                "Mg b {mg_b}, Na D {na_d}"
+            );
+        } else {
+            assert!(galaxy.absorption.is_empty());
         }
         match class {
             GalaxyClass::Passive => {
