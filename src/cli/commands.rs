@@ -451,11 +451,12 @@ fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
         return Ok(Outcome::Interrupted);
     }
     let [_, _, test] = splits(set.z.len(), &config.train)?;
-    let evaluation = report::evaluate(
+    let mut evaluation = report::evaluate(
         &config.model,
         &outputs(&mut model, &set, test.clone())?,
         &set.z[test.clone()],
     )?;
+    report::add_populations(&mut evaluation, &data_dir.join("labels.csv"), test.clone())?;
     let report_dir = out.join("report");
     report::write(&report_dir, &evaluation, &history)?;
     println!(
@@ -464,7 +465,7 @@ fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
         config.simulate.preset,
         test.len()
     );
-    println!("{}", report::table(&evaluation.report));
+    println!("{}", report::table(&evaluation));
     println!(
         "report: {}  ({:.0} s in all)",
         report_dir.display(),
@@ -484,13 +485,14 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
     } else {
         splits(set.z.len(), &ckpt.config.train)?[2].clone()
     };
-    let evaluation = report::evaluate(
+    let mut evaluation = report::evaluate(
         &ckpt.config.model,
         &outputs(&mut model, &set, range.clone())?,
         &set.z[range.clone()],
     )?;
+    report::add_populations(&mut evaluation, &data.join("labels.csv"), range.clone())?;
     report::write(out, &evaluation, &ckpt.history)?;
-    println!("{}", report::table(&evaluation.report));
+    println!("{}", report::table(&evaluation));
     println!("report: {}", out.display());
     Ok(())
 }

@@ -31,6 +31,20 @@ pub struct SimulateConfig {
     pub normalisation: String,
     /// A folder of rest-frame `.sed` files to use instead of the built-in library.
     pub sed_dir: Option<String>,
+    /// Galaxy population of the built-in library: "mixed" (passive, retired, star-forming and
+    /// Seyfert galaxies), "halpha" (Hα-selected), "passive" (no lines) or "strong_lines" (every
+    /// galaxy with lines of W(Hα) 20–300 Å, the library before issue 13). Absent: "halpha" for the euclid preset,
+    /// "mixed" otherwise.
+    pub population: Option<String>,
+    /// Built-in template families to draw from (absent: all): "cosmos", "kcorrect",
+    /// "cww_kinney".
+    pub families: Option<Vec<String>>,
+    /// Fraction of spectra overlapped by a neighbour's spectrum (slitless contamination, with
+    /// the contaminated pixels masked; needs noise). Absent: none.
+    pub contamination: Option<f64>,
+    /// Redshift range (absent: the preset's, 1 ≤ z < 1.8).
+    pub z_min: Option<f64>,
+    pub z_max: Option<f64>,
 }
 
 impl Default for SimulateConfig {
@@ -44,6 +58,11 @@ impl Default for SimulateConfig {
             snr: None,
             normalisation: "max".into(),
             sed_dir: None,
+            population: None,
+            families: None,
+            contamination: None,
+            z_min: None,
+            z_max: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use super::labels::read_redshifts;
 use crate::data::spectra::{SpectraSet, LINE_NAMES};
 use crate::io::atomic::StagedDir;
 use crate::io::npy::{read_npy, NpyExpect};
+use crate::redshift::confidence::confidence;
 use crate::redshift::estimates::{mean, median, mode};
 use crate::report::plots::plot_loss_curves;
 use crate::train::History;
@@ -65,6 +66,10 @@ pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result
         "flux_scale",
         "noise_sigma",
         "norm_scale",
+        "snr",
+        "class",
+        "contaminant",
+        "masked_fraction",
     ]
     .into_iter()
     .map(String::from)
@@ -82,6 +87,10 @@ pub fn write_dataset(dir: &Path, set: &SpectraSet, config: &RunConfig) -> Result
             p.flux_scale.to_string(),
             p.noise_sigma.to_string(),
             p.norm_scale.to_string(),
+            p.snr.to_string(),
+            p.class.map_or("", |c| c.name()).to_string(),
+            p.contaminant.map_or(String::new(), |g| g.to_string()),
+            p.masked_fraction.to_string(),
         ];
         row.extend(p.line_fluxes.iter().map(|f| f.to_string()));
         csv.write_record(&row).map_err(|e| e.to_string())?;
@@ -114,8 +123,9 @@ pub fn read_spectra(path: &Path) -> Result<(usize, usize, Vec<f32>), String> {
     Ok((array.shape[0], array.shape[1], array.data))
 }
 
-/// Writes the predictions: index and z, plus the mode, mean, median, standard deviation and
-/// peak probability of each distribution for a classifier.
+/// Writes the predictions: index and z, plus the mode, mean, median, standard deviation, peak
+/// probability and the quality figures `z_conf` and `peak_log_ratio` (see
+/// [`crate::redshift::confidence`]) of each distribution for a classifier.
 pub fn write_predictions(
     path: &Path,
     m: &ModelConfig,
@@ -135,7 +145,15 @@ pub fn write_predictions(
         Some(pdfs) => {
             let b = super::pipeline::binning(m)?;
             csv.write_record([
-                "index", "z", "z_mode", "z_mean", "z_median", "z_std", "p_max",
+                "index",
+                "z",
+                "z_mode",
+                "z_mean",
+                "z_median",
+                "z_std",
+                "p_max",
+                "z_conf",
+                "peak_log_ratio",
             ])
             .map_err(e)?;
             for (i, (v, pdf)) in z.iter().zip(pdfs.chunks(m.bins)).enumerate() {
@@ -146,6 +164,7 @@ pub fn write_predictions(
                     .map(|(k, &p)| p as f64 * (b.center(k) - mu).powi(2))
                     .sum();
                 let p_max = pdf.iter().copied().fold(0.0f32, f32::max);
+                let quality = confidence(&b, pdf, *v)?;
                 let row = [
                     i.to_string(),
                     v.to_string(),
@@ -154,6 +173,8 @@ pub fn write_predictions(
                     median(&b, pdf)?.to_string(),
                     var.sqrt().to_string(),
                     p_max.to_string(),
+                    quality.z_conf.to_string(),
+                    quality.peak_log_ratio.to_string(),
                 ];
                 csv.write_record(&row).map_err(e)?;
             }

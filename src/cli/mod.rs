@@ -11,6 +11,7 @@ mod import;
 mod labels;
 mod paths;
 mod pipeline;
+mod population_report;
 mod progress;
 mod report;
 

@@ -3,7 +3,8 @@
 
 use super::config::{ModelConfig, RunConfig, SimulateConfig, TrainSettings};
 use crate::data::spectra::{
-    simulate, LibraryConfig, NoiseModel, Normalisation, SedLibrary, SimConfig, SpectraSet,
+    builtin_templates_of, simulate, Contamination, LibraryConfig, NoiseModel, Normalisation,
+    Population, SedLibrary, SimConfig, SpectraSet, Template, BUILTIN_FAMILY_NAMES,
 };
 use crate::dims::Dims;
 use crate::kernels::optim::{AdamConfig, SgdConfig};
@@ -34,8 +35,71 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
                 c.normalisation
             )
         })?;
-    sim.validate()?;
+    sim.contamination = c.contamination.map(Contamination::with_fraction);
+    sim.z_range = (
+        c.z_min.unwrap_or(sim.z_range.0),
+        c.z_max.unwrap_or(sim.z_range.1),
+    );
+    sim.validate()
+        .map_err(|e| match e.strip_prefix("z_range: ") {
+            Some(rest) => format!("simulate.z_min/z_max: {rest}"),
+            None => e,
+        })?;
+    match &c.sed_dir {
+        Some(_) if c.population.is_some() || c.families.is_some() => {
+            return Err(
+                "simulate.population and simulate.families apply to the built-in library; with \
+                 sed_dir each .sed file is one galaxy (lines = true adds lines)"
+                    .into(),
+            )
+        }
+        Some(_) => {}
+        None => {
+            builtin_library_config(c, &sim, 1)?;
+            builtin_family_templates(c)?;
+        }
+    }
     Ok(sim)
+}
+
+/// The built-in templates of the configured families (all by default).
+fn builtin_family_templates(c: &SimulateConfig) -> Result<Vec<Template>, String> {
+    let all = BUILTIN_FAMILY_NAMES.map(String::from);
+    builtin_templates_of(c.families.as_deref().unwrap_or(&all)).map_err(|e| format!("simulate.{e}"))
+}
+
+/// The population of the built-in library: the configured one, else the preset's default
+/// ("halpha" for euclid, whose flux scale needs Hα in every galaxy; "mixed" otherwise).
+fn population_name(c: &SimulateConfig) -> &str {
+    match (&c.population, c.preset.as_str()) {
+        (Some(name), _) => name,
+        (None, "euclid") => "halpha",
+        (None, _) => "mixed",
+    }
+}
+
+/// How the built-in library of `galaxies` galaxies is drawn; the population's relations are
+/// evaluated at the middle of the simulated redshift range. `lines = false` without a
+/// population gives line-free mixtures of all templates, as before populations existed.
+fn builtin_library_config(
+    c: &SimulateConfig,
+    sim: &SimConfig,
+    galaxies: usize,
+) -> Result<LibraryConfig, String> {
+    let name = population_name(c);
+    if name == "strong_lines" || (!c.lines && c.population.is_none()) {
+        return Ok(LibraryConfig::builtin(galaxies, c.lines));
+    }
+    if !c.lines {
+        return Err(format!(
+            "simulate.lines = false removes the lines of the strong_lines library, but population \
+             \"{name}\" draws its own; for galaxies without lines use population = \"passive\""
+        ));
+    }
+    let z_reference = 0.5 * (sim.z_range.0 + sim.z_range.1);
+    let population = Population::preset(name, z_reference)
+        .map_err(|e| format!("simulate.population: {e}, strong_lines"))?;
+    Ok(LibraryConfig::population(galaxies, population))
 }
 
 /// Simulates the dataset of a run.
@@ -54,7 +118,8 @@ pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
             } else {
                 c.galaxies
             };
-            SedLibrary::builtin(galaxies, library_seed, c.lines)?
+            let config = builtin_library_config(c, &sim, galaxies)?;
+            SedLibrary::from_templates(builtin_family_templates(c)?, &config, library_seed)?
         }
     };
     simulate(&sim, &library, c.n_spectra, c.seed)

@@ -4,26 +4,51 @@
 use super::config::ModelConfig;
 use super::files::{plot_history, write_atomic};
 use super::pipeline::{binning, redshifts};
+use super::population_report::{
+    plot_tables, population_tables, tables_json, tables_text, PopulationTable,
+};
 use crate::io::atomic::StagedDir;
+use crate::metrics::attractors::attractor_redshifts;
+use crate::metrics::selection::{
+    most_complete_with_purity, purity_completeness, thin_curve, SelectionPoint,
+};
 use crate::metrics::{
-    classification_accuracy, mean_crps, pit_histogram, pit_values, residual_profile,
+    classification_accuracy, delta_z, mean_crps, pit_histogram, pit_values, residual_profile,
     total_variation_distance, PointMetrics, ResidualAxis,
 };
 use crate::redshift::binning::ZBinning;
+use crate::redshift::confidence::{confidence, Confidence, SUCCESS_HALF_WIDTH};
 use crate::report::plots::{plot_pit_histogram, plot_residuals, plot_z_pred_vs_true};
+use crate::report::selection::plot_purity_completeness;
 use crate::train::History;
 use serde_json::{json, Value};
+use std::ops::Range;
 use std::path::Path;
 
 /// Bins of the PIT histogram.
 const PIT_BINS: usize = 20;
+
+/// The purity a confident selection should reach (issue 13: ≥ 99 % of the kept succeed).
+const TARGET_PURITY: f64 = 0.99;
+
+/// Points of each purity–completeness curve stored in report.json.
+const CURVE_POINTS: usize = 50;
+
+/// Attractors: the 5 fullest z_pred cells of width 0.01 among the failures with |Δz| > 0.05.
+const ATTRACTOR_THRESHOLD: f64 = 0.05;
+const ATTRACTOR_WIDTH: f64 = 0.01;
+const ATTRACTOR_TOP: usize = 5;
 
 /// The metric definitions stated in every report (DESIGN.md).
 const DEFINITIONS: &str = "dz = (z_pred - z_true)/(1 + z_true); bias = mean(dz), bias_median = median(dz); \
 sigma_nmad = 1.4826 median|dz - median dz|; eta_X = fraction |dz| > X; frac_0_01 = fraction |dz| > 0.01; \
 success_0_003 = fraction |dz| <= 0.003; accuracy = predicted bin == true bin; \
 crps = mean over objects of sum_k (CDF_pred,k - CDF_true,k)^2 * bin width; pit = CDF_pred(z_true); \
-tv_distance = total-variation distance between the histograms of z_pred and z_true";
+tv_distance = total-variation distance between the histograms of z_pred and z_true; \
+z_conf = PDF mass within +-0.003(1 + z_pred) of z_pred; peak_log_ratio = ln(z_conf / largest such mass \
+centred more than 0.006(1 + z_pred) away); selection: keeping objects with a figure >= threshold, \
+completeness = kept/all, purity = success_0_003 among kept; attractors = the fullest z_pred cells of \
+width 0.01 among objects with |dz| > 0.05";
 
 /// Everything computed on one evaluation set.
 pub struct Evaluation {
@@ -31,7 +56,23 @@ pub struct Evaluation {
     pub z_true: Vec<f64>,
     /// PIT values `CDF_pred(z_true)` of a classifier's distributions.
     pub pit: Option<Vec<f64>>,
+    /// Purity–completeness curves of the confidence figures (classifiers only).
+    pub selection: Vec<(&'static str, Vec<SelectionPoint>)>,
+    /// Metrics in bins of the dataset's labels (see [`add_populations`]).
+    pub populations: Vec<PopulationTable>,
     pub report: Value,
+}
+
+/// Adds the metrics in bins of Hα EW, Hα flux, SNR and class, read from the rows `range` of
+/// the dataset's `labels.csv`, to the evaluation (report key "populations").
+pub fn add_populations(
+    e: &mut Evaluation,
+    labels: &Path,
+    range: Range<usize>,
+) -> Result<(), String> {
+    e.populations = population_tables(labels, range, &e.z_pred, &e.z_true)?;
+    e.report["populations"] = tables_json(&e.populations);
+    Ok(())
 }
 
 /// Computes the metrics of network `outputs` (probabilities or values) against `z_true`.
@@ -55,6 +96,20 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         }
         None => (None, None, None),
     };
+    let selection = match &pdfs {
+        Some(pdfs) => selection_curves(&binning(m)?, pdfs, &z_pred, &z_true)?,
+        None => Vec::new(),
+    };
+    let attractors: Vec<Value> = attractor_redshifts(
+        &z_pred,
+        &z_true,
+        ATTRACTOR_THRESHOLD,
+        ATTRACTOR_WIDTH,
+        ATTRACTOR_TOP,
+    )?
+    .iter()
+    .map(|a| json!({ "z_pred": a.z, "count": a.count }))
+    .collect();
     let pit_hist = pit
         .as_ref()
         .map(|p| pit_histogram(p, PIT_BINS))
@@ -78,18 +133,74 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         "residual_profile": { "z_true_centers": profile.centers, "mean_dz": profile.mean_delta_z, "counts": profile.counts },
         "pit_histogram": pit_hist,
         "estimator": if pdfs.is_some() { m.estimator.as_str() } else { "regression" },
+        "selection": selection_json(&selection),
+        "attractors": attractors,
         "definitions": DEFINITIONS,
     });
     Ok(Evaluation {
         z_pred,
         z_true,
         pit,
+        selection,
+        populations: Vec::new(),
         report,
     })
 }
 
-/// The metrics table printed at the end of an evaluation.
-pub fn table(report: &Value) -> String {
+/// The purity–completeness curve of each confidence figure, success being |Δz| ≤ 0.003.
+fn selection_curves(
+    b: &ZBinning,
+    pdfs: &[f32],
+    z_pred: &[f64],
+    z_true: &[f64],
+) -> Result<Vec<(&'static str, Vec<SelectionPoint>)>, String> {
+    let figures: Vec<Confidence> = pdfs
+        .chunks(b.bins())
+        .zip(z_pred)
+        .map(|(pdf, &z)| confidence(b, pdf, z))
+        .collect::<Result<_, _>>()?;
+    let success: Vec<bool> = delta_z(z_pred, z_true)?
+        .iter()
+        .map(|d| d.abs() <= SUCCESS_HALF_WIDTH)
+        .collect();
+    let z_conf: Vec<f64> = figures.iter().map(|f| f.z_conf).collect();
+    let gap: Vec<f64> = figures.iter().map(|f| f.peak_log_ratio).collect();
+    Ok(vec![
+        ("z_conf", purity_completeness(&z_conf, &success)?),
+        ("peak_log_ratio", purity_completeness(&gap, &success)?),
+    ])
+}
+
+/// Per figure: the most complete selection reaching [`TARGET_PURITY`] and the thinned curve.
+fn selection_json(curves: &[(&'static str, Vec<SelectionPoint>)]) -> Value {
+    let point = |p: &SelectionPoint| json!({ "threshold": p.threshold, "completeness": p.completeness, "purity": p.purity });
+    let figures: serde_json::Map<String, Value> = curves
+        .iter()
+        .map(|(name, curve)| {
+            let best = most_complete_with_purity(curve, TARGET_PURITY);
+            let thinned: Vec<Value> = thin_curve(curve, CURVE_POINTS).iter().map(point).collect();
+            let value = json!({
+                "target_purity": TARGET_PURITY,
+                "at_target": best.as_ref().map(point),
+                "curve": thinned,
+            });
+            (name.to_string(), value)
+        })
+        .collect();
+    Value::Object(figures)
+}
+
+/// The metrics table printed at the end of an evaluation, then one table per population
+/// property.
+pub fn table(e: &Evaluation) -> String {
+    format!(
+        "{}\n{}",
+        summary_table(&e.report),
+        tables_text(&e.populations)
+    )
+}
+
+fn summary_table(report: &Value) -> String {
     let num = |k: &str| {
         report[k]
             .as_f64()
@@ -113,6 +224,7 @@ pub fn table(report: &Value) -> String {
         ("success |Δz| ≤ 0.003", pct("success_0_003")),
         ("bin accuracy", pct("accuracy")),
         ("CRPS", num("crps")),
+        ("kept at 99 % purity (z_conf)", selected(report, "z_conf")),
     ];
     let mut out = String::from("| metric | value |\n|---|---|\n");
     for (name, value) in rows {
@@ -121,19 +233,38 @@ pub fn table(report: &Value) -> String {
     out
 }
 
+/// "completeness (threshold)" of the most complete selection on `figure` reaching the target
+/// purity, "none" when no threshold does, "-" for a regression.
+fn selected(report: &Value, figure: &str) -> String {
+    let entry = &report["selection"][figure];
+    if entry.is_null() {
+        return "-".to_string();
+    }
+    let best = &entry["at_target"];
+    match (best["completeness"].as_f64(), best["threshold"].as_f64()) {
+        (Some(c), Some(t)) => format!("{:.2} % (z_conf ≥ {t:.3})", 100.0 * c),
+        _ => "none".to_string(),
+    }
+}
+
 /// The files [`write`] puts into a report folder.
-pub const FILES: [&str; 5] = [
+pub const FILES: [&str; 10] = [
     "report.json",
     "z_pred_vs_true.svg",
     "residuals.svg",
     "pit.svg",
     "loss_curves.svg",
+    "purity_completeness.svg",
+    "populations_halpha_ew.svg",
+    "populations_halpha_flux.svg",
+    "populations_snr.svg",
+    "populations_class.svg",
 ];
 
 /// Writes `report.json` and the plots (the loss curves when `history` has epochs) into `dir`,
 /// all at once: a failure on the way leaves `dir` as it was.
 pub fn write(dir: &Path, e: &Evaluation, history: &History) -> Result<(), String> {
-    let [report, scatter, residuals, pit, loss_curves] = FILES;
+    let [report, scatter, residuals, pit, loss_curves, purity, ..] = FILES;
     let staged = StagedDir::new(dir).map_err(|err| err.to_string())?;
     let json = serde_json::to_string_pretty(&e.report).expect("a report always serialises");
     write_atomic(&staged.file(report), json.as_bytes())?;
@@ -145,5 +276,14 @@ pub fn write(dir: &Path, e: &Evaluation, history: &History) -> Result<(), String
     if !history.epochs.is_empty() {
         plot_history(&staged.file(loss_curves), history)?;
     }
+    if !e.selection.is_empty() {
+        let curves: Vec<(&str, &[SelectionPoint])> = e
+            .selection
+            .iter()
+            .map(|(name, curve)| (*name, curve.as_slice()))
+            .collect();
+        plot_purity_completeness(&staged.file(purity), &curves, TARGET_PURITY)?;
+    }
+    plot_tables(staged.path(), &e.populations)?;
     staged.commit().map_err(|err| err.to_string())
 }

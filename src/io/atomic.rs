@@ -94,6 +94,11 @@ impl StagedDir {
         self.staging.join(name)
     }
 
+    /// The staging folder, for writers that name their own files inside it.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
     /// Moves every staged file into the target, replacing files of the same name. A folder in
     /// the way of a file is an error found before anything moves.
     pub fn commit(mut self) -> Result<()> {

@@ -9,16 +9,22 @@
 //! - [`point`]: MSE, MAE, R², bias (mean and median Δz), σ_NMAD, outlier fractions.
 //! - [`classification`]: accuracy (predicted bin == true bin).
 //! - [`pdf`]: CRPS and PIT for PDFs over redshift bins.
+//! - [`attractors`]: the z_pred where catastrophic failures pile up.
+//! - [`binned`]: the point metrics in bins of a property (Hα EW, line flux, SNR).
+//! - [`selection`]: the purity–completeness curve of a confidence figure.
 //! - [`distribution`]: mode collapse (total-variation distance between the histograms of
 //!   z_pred and z_true) and the residual-vs-z profile with its slope.
 //!
 //! Inputs are checked: empty inputs, mismatched lengths, NaN or infinite values and
 //! `z_true ≤ −1` give an error naming the array and the index, never a panic.
 
+pub mod attractors;
+pub mod binned;
 pub mod classification;
 pub mod distribution;
 pub mod pdf;
 pub mod point;
+pub mod selection;
 
 pub use classification::{accuracy, classification_accuracy};
 pub use distribution::{

@@ -1,6 +1,7 @@
 //! Redshift as a classification target: bins, labels and point estimates from a PDF.
 
 pub mod binning;
+pub mod confidence;
 pub mod estimates;
 pub mod gaussian;
 pub mod labels;

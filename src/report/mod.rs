@@ -3,4 +3,6 @@
 #[cfg(feature = "cli")]
 pub mod plots;
 #[cfg(feature = "cli")]
+pub mod selection;
+#[cfg(feature = "cli")]
 pub mod study;

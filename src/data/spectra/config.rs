@@ -3,11 +3,20 @@
 
 use rand::Rng;
 
+use super::contamination::Contamination;
 use super::draw::{check_range, log_uniform, uniform};
 use super::grid::ObservedGrid;
 use super::lsf::sigma_for_resolving_power;
 use super::noise::NoiseModel;
 use super::normalise::Normalisation;
+
+/// Electrons a NISP red-grism pixel collects per erg s⁻¹ cm⁻² Å⁻¹ of source flux density:
+/// G = Δλ A t η / (hc/λ) = 13.4 Å · 10⁴ cm² · 3 × 560 s · 0.5 / 1.24 × 10⁻¹² erg ≈ 9.1 × 10¹⁹,
+/// for the Wide-Survey exposure (3 × 560 s, Jahnke et al. 2025) and 1.6 µm photons; the
+/// collecting area (≈ 1 m² for the 1.2 m mirror) and the 50 % throughput are assumptions.
+/// A line-free continuum of 10⁻¹⁷ then adds σ ≈ 3.3 × 10⁻¹⁹ to the 2.5–3 × 10⁻¹⁸ sky: the
+/// source noise matters only for bright lines and continua.
+pub const EUCLID_ELECTRONS_PER_FLUX: f64 = 9.1e19;
 
 /// Names accepted by [`SimConfig::preset`].
 pub const PRESET_NAMES: [&str; 2] = ["seed", "euclid"];
@@ -94,6 +103,8 @@ pub struct SimConfig {
     pub lsf: LineSpread,
     pub flux_scale: FluxScale,
     pub noise: NoiseModel,
+    /// Overlapping spectra of neighbours (slitless spectroscopy), or `None`.
+    pub contamination: Option<Contamination>,
     pub normalisation: Normalisation,
 }
 
@@ -106,8 +117,9 @@ impl SimConfig {
     ///   wavelength), no flux scaling, no noise, no normalisation.
     /// - `euclid`: the NISP red grism, 12 060–18 920 Å in 512 pixels of 13.4 Å (outer edges),
     ///   z ∈ [1, 1.8), σ_LSF uniform in [10, 20) Å per spectrum, Hα flux log-uniform in
-    ///   [2, 10) × 10⁻¹⁶ erg s⁻¹ cm⁻² (above the 2 × 10⁻¹⁶ Wide-Survey limit), Gaussian noise of
-    ///   σ ∈ [2.5, 3) × 10⁻¹⁸ erg s⁻¹ cm⁻² Å⁻¹ per pixel, no normalisation.
+    ///   [2, 10) × 10⁻¹⁶ erg s⁻¹ cm⁻² (above the 2 × 10⁻¹⁶ Wide-Survey limit), sky noise of
+    ///   σ ∈ [2.5, 3) × 10⁻¹⁸ erg s⁻¹ cm⁻² Å⁻¹ per pixel plus the source's Poisson noise with
+    ///   [`EUCLID_ELECTRONS_PER_FLUX`], no normalisation.
     pub fn preset(name: &str) -> Result<SimConfig, String> {
         match name {
             "seed" => {
@@ -125,6 +137,7 @@ impl SimConfig {
                     },
                     flux_scale: FluxScale::None,
                     noise: NoiseModel::None,
+                    contamination: None,
                     normalisation: Normalisation::None,
                 })
             }
@@ -137,9 +150,11 @@ impl SimConfig {
                 flux_scale: FluxScale::HalphaFlux {
                     flux: (2e-16, 1e-15),
                 },
-                noise: NoiseModel::Gaussian {
-                    sigma: (2.5e-18, 3e-18),
+                noise: NoiseModel::SkyAndSource {
+                    sky_sigma: (2.5e-18, 3e-18),
+                    electrons_per_flux: EUCLID_ELECTRONS_PER_FLUX,
                 },
+                contamination: None,
                 normalisation: Normalisation::None,
             }),
             _ => Err(format!(
@@ -160,7 +175,18 @@ impl SimConfig {
         }
         self.lsf.validate()?;
         self.flux_scale.validate()?;
-        self.noise.validate()
+        self.noise.validate()?;
+        if let Some(contamination) = &self.contamination {
+            contamination.validate()?;
+            if self.noise == NoiseModel::None {
+                return Err(
+                    "contamination: pixels are masked where the neighbour exceeds \
+                            mask_sigma × the noise σ, so it needs a noise model"
+                        .to_string(),
+                );
+            }
+        }
+        Ok(())
     }
 }
 

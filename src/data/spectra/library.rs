@@ -8,6 +8,11 @@
 //! with T_t the templates, w_t ≥ 0 the weights (Σ w_t = 1), k the Calzetti (2000) curve and F_i
 //! the attenuated line fluxes (see [`super::lines`]). The lines are kept analytic (not sampled)
 //! so the simulator can integrate them exactly over each observed pixel.
+//!
+//! With a [`Population`], each galaxy first draws its class; the class chooses the templates
+//! (old populations mix only templates with Dn4000 ≥ [`PASSIVE_DN4000`], and their Mg b and
+//! Na D are deepened to the strengths of old ellipticals, see [`super::absorption`]), the dust
+//! range and the lines (see [`super::population`]).
 
 use std::path::Path;
 
@@ -15,12 +20,15 @@ use rand::seq::index::sample;
 use rand::Rng;
 use rayon::prelude::*;
 
+use super::absorption::{self, deepen, AbsorptionLine};
 use super::draw::{check_range, log_uniform, stream_rng, uniform, LIBRARY_STREAM};
 use super::dust;
+use super::indices::{dn4000, PASSIVE_DN4000};
 use super::lines::{
     attenuated_line_fluxes, draw_intrinsic_ratios, line_wavelengths, LineConfig, HALPHA, N_LINES,
     SPEED_OF_LIGHT_KMS,
 };
+use super::population::{GalaxyClass, Population};
 use super::templates::{builtin_templates, templates_from_sed_dir, Template, LATTICE_STEP};
 
 /// Rest range \[Å\] whose median continuum is the "local continuum" of Hα for its equivalent
@@ -47,6 +55,9 @@ pub struct LibraryConfig {
     pub ebv: (f64, f64),
     /// Emission lines to add, or `None` for none.
     pub lines: Option<LineConfig>,
+    /// A population of galaxy classes; when set it draws the templates (from the pool of its
+    /// class), the dust and the lines, and `ebv` and `lines` must be left at their "none" values.
+    pub population: Option<Population>,
 }
 
 impl LibraryConfig {
@@ -57,6 +68,18 @@ impl LibraryConfig {
             mixing: Mixing::Random { max_templates: 3 },
             ebv: (0.0, 0.3),
             lines: lines.then(LineConfig::default),
+            population: None,
+        }
+    }
+
+    /// `n` galaxies of `population` mixing up to 3 shipped templates.
+    pub fn population(n: usize, population: Population) -> Self {
+        LibraryConfig {
+            n_galaxies: Some(n),
+            mixing: Mixing::Random { max_templates: 3 },
+            ebv: (0.0, 0.0),
+            lines: None,
+            population: Some(population),
         }
     }
 
@@ -67,6 +90,7 @@ impl LibraryConfig {
             mixing: Mixing::OnePerTemplate,
             ebv: (0.0, 0.0),
             lines: lines.then(LineConfig::default),
+            population: None,
         }
     }
 
@@ -79,6 +103,15 @@ impl LibraryConfig {
             return Err("mixing.max_templates: must be at least 1".to_string());
         }
         check_range("ebv", self.ebv, false)?;
+        if let Some(population) = &self.population {
+            if self.lines.is_some() || self.ebv != (0.0, 0.0) {
+                return Err(
+                    "population: draws the lines and the dust itself; leave lines and ebv unset"
+                        .to_string(),
+                );
+            }
+            population.validate()?;
+        }
         self.lines.as_ref().map_or(Ok(()), LineConfig::validate)
     }
 }
@@ -103,6 +136,10 @@ pub struct Galaxy {
     /// Stellar colour excess E(B−V)_star.
     pub ebv: f64,
     pub lines: Option<GalaxyLines>,
+    /// The galaxy's class when the library was drawn from a [`Population`].
+    pub class: Option<GalaxyClass>,
+    /// Stellar absorption lines multiplied into the continuum (old populations only).
+    pub absorption: Vec<AbsorptionLine>,
 }
 
 /// Templates plus the galaxies drawn from them.
@@ -135,9 +172,10 @@ impl SedLibrary {
         if templates.is_empty() {
             return Err("the library needs at least one template".to_string());
         }
-        if config.lines.is_some() {
+        if config.lines.is_some() || config.population.is_some() {
             check_halpha_window(&templates)?;
         }
+        let pools = TemplatePools::new(&templates, config.population.as_ref())?;
         let n = config.n_galaxies.unwrap_or(templates.len());
         let mut library = SedLibrary {
             templates,
@@ -145,7 +183,7 @@ impl SedLibrary {
         };
         library.galaxies = (0..n)
             .into_par_iter()
-            .map(|g| library.draw_galaxy(config, g, seed))
+            .map(|g| library.draw_galaxy(config, &pools, g, seed))
             .collect::<Result<_, _>>()?;
         Ok(library)
     }
@@ -186,6 +224,11 @@ impl SedLibrary {
                 *o *= dust::transmission(lambda, galaxy.ebv);
             }
         }
+        if !galaxy.absorption.is_empty() {
+            for (o, &lambda) in out.iter_mut().zip(rest_lambda) {
+                *o *= absorption::transmission(&galaxy.absorption, lambda);
+            }
+        }
     }
 
     /// The full rest-frame SED of `galaxy` (continuum plus Gaussian lines, as flux densities)
@@ -223,20 +266,51 @@ impl SedLibrary {
         (low, high)
     }
 
-    /// Draws galaxy `g` from its own stream: templates and weights, E(B−V), then lines.
-    fn draw_galaxy(&self, config: &LibraryConfig, g: usize, seed: u64) -> Result<Galaxy, String> {
+    /// Draws galaxy `g` from its own stream: its class (with a population), templates and
+    /// weights, E(B−V), then lines.
+    fn draw_galaxy(
+        &self,
+        config: &LibraryConfig,
+        pools: &TemplatePools,
+        g: usize,
+        seed: u64,
+    ) -> Result<Galaxy, String> {
         let mut rng = stream_rng(seed, LIBRARY_STREAM, g as u64);
-        let weights = self.draw_weights(&config.mixing, g, &mut rng);
-        let ebv = uniform(&mut rng, config.ebv);
+        let class = config.population.as_ref().map(|p| p.draw_class(&mut rng));
+        let pool = pools.for_class(class);
+        let weights = draw_weights(&config.mixing, pool, g, &mut rng);
+        let ebv = uniform(&mut rng, class.map_or(config.ebv, GalaxyClass::ebv_range));
         let mut galaxy = Galaxy {
             weights,
             ebv,
             lines: None,
+            class,
+            absorption: Vec::new(),
         };
-        if let Some(line_config) = &config.lines {
-            let ratios = draw_intrinsic_ratios(line_config, &mut rng);
-            let halpha_ew = log_uniform(&mut rng, line_config.halpha_ew);
-            let sigma_kms = uniform(&mut rng, line_config.velocity_dispersion_kms);
+        if class.is_some_and(GalaxyClass::has_old_continuum) {
+            let continuum = |lambda: f64| {
+                let mut value = [0.0];
+                self.continuum(&galaxy, &[lambda], &mut value);
+                value[0]
+            };
+            galaxy.absorption = deepen(&continuum, &mut rng);
+        }
+        let emission = match (&config.population, class, &config.lines) {
+            (Some(population), Some(class), _) => population
+                .draw_emission(class, &mut rng)
+                .map(|(ew, ratios)| (ew, ratios.relative_to_halpha())),
+            (_, _, Some(line_config)) => {
+                let ratios = draw_intrinsic_ratios(line_config, &mut rng);
+                Some((log_uniform(&mut rng, line_config.halpha_ew), ratios))
+            }
+            _ => None,
+        };
+        if let Some((halpha_ew, ratios)) = emission {
+            let dispersion = config
+                .lines
+                .as_ref()
+                .map_or(DEFAULT_DISPERSION_KMS, |l| l.velocity_dispersion_kms);
+            let sigma_kms = uniform(&mut rng, dispersion);
             let continuum = self.local_halpha_continuum(&galaxy);
             if !(continuum > 0.0 && continuum.is_finite()) {
                 return Err(format!(
@@ -257,32 +331,6 @@ impl SedLibrary {
         Ok(galaxy)
     }
 
-    fn draw_weights<R: Rng>(&self, mixing: &Mixing, g: usize, rng: &mut R) -> Vec<(usize, f64)> {
-        let n_templates = self.templates.len();
-        match mixing {
-            Mixing::OnePerTemplate => vec![(g % n_templates, 1.0)],
-            Mixing::Random { max_templates } => {
-                let k = rng.gen_range(1..=(*max_templates).min(n_templates));
-                let chosen = sample(rng, n_templates, k).into_vec();
-                let raw: Vec<f64> = chosen
-                    .iter()
-                    .map(|_| -(1.0 - rng.gen::<f64>()).ln())
-                    .collect();
-                let total: f64 = raw.iter().sum();
-                // Exp(1) draws are ≥ 0 and their sum is 0 only if all are: fall back to equal weights.
-                if total > 0.0 {
-                    chosen
-                        .into_iter()
-                        .zip(raw)
-                        .map(|(t, e)| (t, e / total))
-                        .collect()
-                } else {
-                    chosen.into_iter().map(|t| (t, 1.0 / k as f64)).collect()
-                }
-            }
-        }
-    }
-
     /// Median of the attenuated continuum over [`HALPHA_CONTINUUM_WINDOW`], on the lattice.
     fn local_halpha_continuum(&self, galaxy: &Galaxy) -> f64 {
         let (lo, hi) = HALPHA_CONTINUUM_WINDOW;
@@ -301,6 +349,83 @@ impl SedLibrary {
             .map(|&(t, _)| self.templates[t].name.as_str())
             .collect();
         names.join(", ")
+    }
+}
+
+/// Gas velocity dispersion \[km/s\] of population galaxies (that of [`LineConfig::default`]).
+const DEFAULT_DISPERSION_KMS: (f64, f64) = (50.0, 200.0);
+
+/// The templates each galaxy may mix: all of them, or for old populations only those with
+/// Dn4000 ≥ [`PASSIVE_DN4000`].
+struct TemplatePools {
+    all: Vec<usize>,
+    old: Vec<usize>,
+}
+
+impl TemplatePools {
+    fn new(templates: &[Template], population: Option<&Population>) -> Result<Self, String> {
+        let all: Vec<usize> = (0..templates.len()).collect();
+        let old: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&t| dn4000(&templates[t]).is_some_and(|d| d >= PASSIVE_DN4000))
+            .collect();
+        let needs_old = population.is_some_and(|p| {
+            GalaxyClass::ALL
+                .iter()
+                .zip(p.fractions)
+                .any(|(c, f)| c.has_old_continuum() && f > 0.0)
+        });
+        if needs_old && old.is_empty() {
+            return Err(format!(
+                "population: passive and retired galaxies need templates with Dn4000 ≥ \
+                 {PASSIVE_DN4000} (an old stellar population), and none of the {} templates \
+                 has one",
+                templates.len()
+            ));
+        }
+        Ok(TemplatePools { all, old })
+    }
+
+    fn for_class(&self, class: Option<GalaxyClass>) -> &[usize] {
+        match class {
+            Some(c) if c.has_old_continuum() => &self.old,
+            _ => &self.all,
+        }
+    }
+}
+
+/// The (template, weight) pairs of galaxy `g`, drawn from the templates of `pool`.
+fn draw_weights<R: Rng>(
+    mixing: &Mixing,
+    pool: &[usize],
+    g: usize,
+    rng: &mut R,
+) -> Vec<(usize, f64)> {
+    match mixing {
+        Mixing::OnePerTemplate => vec![(pool[g % pool.len()], 1.0)],
+        Mixing::Random { max_templates } => {
+            let k = rng.gen_range(1..=(*max_templates).min(pool.len()));
+            let chosen = sample(rng, pool.len(), k).into_vec();
+            let raw: Vec<f64> = chosen
+                .iter()
+                .map(|_| -(1.0 - rng.gen::<f64>()).ln())
+                .collect();
+            let total: f64 = raw.iter().sum();
+            // Exp(1) draws are ≥ 0 and their sum is 0 only if all are: fall back to equal weights.
+            if total > 0.0 {
+                chosen
+                    .into_iter()
+                    .zip(raw)
+                    .map(|(t, e)| (pool[t], e / total))
+                    .collect()
+            } else {
+                chosen
+                    .into_iter()
+                    .map(|t| (pool[t], 1.0 / k as f64))
+                    .collect()
+            }
+        }
     }
 }
 

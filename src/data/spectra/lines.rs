@@ -37,19 +37,19 @@ pub const LINE_NAMES: [&str; N_LINES] = [
 
 /// Index of Hα in [`LINE_NAMES`].
 pub const HALPHA: usize = 0;
-const HBETA: usize = 1;
+pub(super) const HBETA: usize = 1;
 const HGAMMA: usize = 2;
 const HDELTA: usize = 3;
 const NII_6550: usize = 4;
-const NII_6585: usize = 5;
-const SII_6718: usize = 6;
-const SII_6732: usize = 7;
+pub(super) const NII_6585: usize = 5;
+pub(super) const SII_6718: usize = 6;
+pub(super) const SII_6732: usize = 7;
 const OIII_4960: usize = 8;
-const OIII_5008: usize = 9;
+pub(super) const OIII_5008: usize = 9;
 const SIII_9071: usize = 10;
 const SIII_9533: usize = 11;
-const OII_3727: usize = 12;
-const OII_3729: usize = 13;
+pub(super) const OII_3727: usize = 12;
+pub(super) const OII_3729: usize = 13;
 const HEI_5876: usize = 14;
 
 /// Fixed ratios: atomic-physics doublet ratios and Case B Balmer decrement (10⁴ K, low density;
@@ -169,28 +169,68 @@ impl LineConfig {
     }
 }
 
-/// Intrinsic (dust-free) flux of every line relative to intrinsic Hα.
+/// The free line ratios of one galaxy (intrinsic, before dust); the fixed atomic and Case B
+/// ratios fill in the rest ([`IntrinsicRatios::relative_to_halpha`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IntrinsicRatios {
+    /// \[NII\]6585 / Hα.
+    pub nii_over_halpha: f64,
+    /// \[OIII\]5008 / Hβ.
+    pub oiii_over_hbeta: f64,
+    /// (\[SII\]6718 + \[SII\]6732) / Hα.
+    pub sii_over_halpha: f64,
+    /// \[SIII\]9533 / Hα.
+    pub siii_over_halpha: f64,
+    /// (\[OII\]3727 + \[OII\]3729) / Hα.
+    pub oii_over_halpha: f64,
+    /// \[OII\]3729 / \[OII\]3727.
+    pub oii_doublet_ratio: f64,
+    /// HeI 5876 / Hβ.
+    pub hei_over_hbeta: f64,
+}
+
+impl IntrinsicRatios {
+    /// Draws every free ratio from the ranges of `config`.
+    pub fn draw<R: Rng>(config: &LineConfig, rng: &mut R) -> Self {
+        IntrinsicRatios {
+            nii_over_halpha: uniform(rng, config.nii_over_halpha),
+            oiii_over_hbeta: log_uniform(rng, config.oiii_over_hbeta),
+            sii_over_halpha: uniform(rng, config.sii_over_halpha),
+            siii_over_halpha: uniform(rng, config.siii_over_halpha),
+            oii_over_halpha: uniform(rng, config.oii_over_halpha),
+            oii_doublet_ratio: uniform(rng, config.oii_doublet_ratio),
+            hei_over_hbeta: uniform(rng, config.hei_over_hbeta),
+        }
+    }
+
+    /// Intrinsic (dust-free) flux of every line of [`LINE_NAMES`] relative to intrinsic Hα.
+    pub fn relative_to_halpha(&self) -> [f64; N_LINES] {
+        let mut ratio = [0.0; N_LINES];
+        ratio[HALPHA] = 1.0;
+        ratio[HBETA] = 1.0 / HALPHA_OVER_HBETA;
+        ratio[HGAMMA] = HGAMMA_OVER_HBETA * ratio[HBETA];
+        ratio[HDELTA] = HDELTA_OVER_HBETA * ratio[HBETA];
+        ratio[NII_6585] = self.nii_over_halpha;
+        ratio[NII_6550] = ratio[NII_6585] / NII_6585_OVER_6550;
+        ratio[OIII_5008] = self.oiii_over_hbeta * ratio[HBETA];
+        ratio[OIII_4960] = ratio[OIII_5008] / OIII_5008_OVER_4960;
+        let sii = self.sii_over_halpha;
+        ratio[SII_6718] = sii * SII_6718_OVER_6732 / (1.0 + SII_6718_OVER_6732);
+        ratio[SII_6732] = sii / (1.0 + SII_6718_OVER_6732);
+        ratio[SIII_9533] = self.siii_over_halpha;
+        ratio[SIII_9071] = ratio[SIII_9533] / SIII_9533_OVER_9071;
+        let (oii, doublet) = (self.oii_over_halpha, self.oii_doublet_ratio);
+        ratio[OII_3727] = oii / (1.0 + doublet);
+        ratio[OII_3729] = oii * doublet / (1.0 + doublet);
+        ratio[HEI_5876] = self.hei_over_hbeta * ratio[HBETA];
+        ratio
+    }
+}
+
+/// Intrinsic (dust-free) flux of every line relative to intrinsic Hα, with the free ratios
+/// drawn from the ranges of `config`.
 pub fn draw_intrinsic_ratios<R: Rng>(config: &LineConfig, rng: &mut R) -> [f64; N_LINES] {
-    let mut ratio = [0.0; N_LINES];
-    ratio[HALPHA] = 1.0;
-    ratio[HBETA] = 1.0 / HALPHA_OVER_HBETA;
-    ratio[HGAMMA] = HGAMMA_OVER_HBETA * ratio[HBETA];
-    ratio[HDELTA] = HDELTA_OVER_HBETA * ratio[HBETA];
-    ratio[NII_6585] = uniform(rng, config.nii_over_halpha);
-    ratio[NII_6550] = ratio[NII_6585] / NII_6585_OVER_6550;
-    ratio[OIII_5008] = log_uniform(rng, config.oiii_over_hbeta) * ratio[HBETA];
-    ratio[OIII_4960] = ratio[OIII_5008] / OIII_5008_OVER_4960;
-    let sii = uniform(rng, config.sii_over_halpha);
-    ratio[SII_6718] = sii * SII_6718_OVER_6732 / (1.0 + SII_6718_OVER_6732);
-    ratio[SII_6732] = sii / (1.0 + SII_6718_OVER_6732);
-    ratio[SIII_9533] = uniform(rng, config.siii_over_halpha);
-    ratio[SIII_9071] = ratio[SIII_9533] / SIII_9533_OVER_9071;
-    let oii = uniform(rng, config.oii_over_halpha);
-    let doublet = uniform(rng, config.oii_doublet_ratio); // 3729 / 3727
-    ratio[OII_3727] = oii / (1.0 + doublet);
-    ratio[OII_3729] = oii * doublet / (1.0 + doublet);
-    ratio[HEI_5876] = uniform(rng, config.hei_over_hbeta) * ratio[HBETA];
-    ratio
+    IntrinsicRatios::draw(config, rng).relative_to_halpha()
 }
 
 /// Observed (dust-attenuated) rest-frame line fluxes, given the attenuated Hα flux, the

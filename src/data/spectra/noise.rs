@@ -17,6 +17,14 @@ pub enum NoiseModel {
     /// per spectrum uniformly in `sigma` = (min, max). Euclid NISP: ≈ 2.5–3 × 10⁻¹⁸
     /// erg s⁻¹ cm⁻² Å⁻¹ per 13.4 Å pixel (zodiacal-light dominated, about constant in f_λ).
     Gaussian { sigma: (f64, f64) },
+    /// Sky plus source: per-pixel variance σ_i² = σ_sky² + max(s_i, 0) / G, with σ_sky drawn
+    /// per spectrum uniformly in `sky_sigma` (the constant background of [`Self::Gaussian`]) and
+    /// the source's own Poisson noise from its signal s_i, G being the electrons collected per
+    /// unit of flux density in one pixel (`electrons_per_flux`, e⁻ per erg s⁻¹ cm⁻² Å⁻¹).
+    SkyAndSource {
+        sky_sigma: (f64, f64),
+        electrons_per_flux: f64,
+    },
 }
 
 impl NoiseModel {
@@ -29,16 +37,43 @@ impl NoiseModel {
                 Err(format!("noise.snr: must be finite and > 0, found {snr}"))
             }
             NoiseModel::Gaussian { sigma } => check_range("noise.sigma", *sigma, false),
+            NoiseModel::SkyAndSource {
+                sky_sigma,
+                electrons_per_flux,
+            } => {
+                check_range("noise.sky_sigma", *sky_sigma, false)?;
+                if electrons_per_flux.is_finite() && *electrons_per_flux > 0.0 {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "noise.electrons_per_flux: must be finite and > 0, found \
+                         {electrons_per_flux}"
+                    ))
+                }
+            }
         }
     }
 
-    /// Adds noise to `spectrum` in place and returns the per-pixel σ used (0 for none).
-    /// `scratch` is resized to the spectrum length.
+    /// Adds noise to `spectrum` in place and returns the per-pixel σ used (0 for none; the sky
+    /// σ for [`Self::SkyAndSource`]). `scratch` is resized to the spectrum length.
     pub fn add<R: Rng>(&self, rng: &mut R, spectrum: &mut [f64], scratch: &mut Vec<f64>) -> f64 {
         let sigma = match self {
             NoiseModel::None => return 0.0,
             NoiseModel::WhiteSnr { snr } => mean_abs(spectrum) / snr,
             NoiseModel::Gaussian { sigma } => uniform(rng, *sigma),
+            NoiseModel::SkyAndSource {
+                sky_sigma,
+                electrons_per_flux,
+            } => {
+                let sky = uniform(rng, *sky_sigma);
+                scratch.resize(spectrum.len(), 0.0);
+                fill_normal(rng, 1.0, scratch);
+                for (s, unit) in spectrum.iter_mut().zip(scratch.iter()) {
+                    // σ_i = √(σ_sky² + max(s_i, 0) / G)
+                    *s += unit * (sky * sky + s.max(0.0) / electrons_per_flux).sqrt();
+                }
+                return sky;
+            }
         };
         scratch.resize(spectrum.len(), 0.0);
         fill_normal(rng, sigma, scratch);
@@ -92,6 +127,37 @@ mod tests {
             assert!((2.5e-18..3e-18).contains(&sigma));
             assert!(spectrum.iter().all(|v| v.abs() < 10.0 * sigma));
         }
+    }
+
+    #[test]
+    fn sky_and_source_noise_grows_with_the_signal() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        let (sky, gain) = (2.0, 0.5);
+        let model = NoiseModel::SkyAndSource {
+            sky_sigma: (sky, sky),
+            electrons_per_flux: gain,
+        };
+        for level in [0.0, 8.0, 32.0] {
+            let clean = vec![level; 50_000];
+            let mut noisy = clean.clone();
+            assert_eq!(model.add(&mut rng, &mut noisy, &mut Vec::new()), sky);
+            let variance =
+                noisy.iter().map(|v| (v - level).powi(2)).sum::<f64>() / noisy.len() as f64;
+            // σ² = 4 + level / 0.5: 4, 20, 68.
+            let expected = sky * sky + level / gain;
+            assert!(
+                (variance / expected - 1.0).abs() < 0.03,
+                "{variance} vs {expected}"
+            );
+        }
+        let bad = NoiseModel::SkyAndSource {
+            sky_sigma: (1.0, 2.0),
+            electrons_per_flux: 0.0,
+        };
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .starts_with("noise.electrons_per_flux"));
     }
 
     #[test]

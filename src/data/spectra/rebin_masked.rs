@@ -159,7 +159,7 @@ impl<'a> MaskedSource<'a> {
 
 /// Fills the marked pixels by linear interpolation in λ between the nearest unmarked ones
 /// (constant beyond the ends); returns how many were filled.
-fn fill_gaps(edges: &[f64], flux: &mut [f64], marked: &[bool]) -> Result<usize, String> {
+pub(super) fn fill_gaps(edges: &[f64], flux: &mut [f64], marked: &[bool]) -> Result<usize, String> {
     let centre = |p: usize| 0.5 * (edges[p] + edges[p + 1]);
     let anchors: Vec<usize> = (0..flux.len()).filter(|&p| !marked[p]).collect();
     let filled = marked.iter().filter(|&&m| m).count();

@@ -11,17 +11,21 @@
 //!    (the 1/(1+z) of f_λ cancels the (1+z) stretch of dλ), intrinsic width σ_v μ / c, and after
 //!    the LSF width s = √((σ_v μ / c)² + σ²); pixel [e_lo, e_hi) receives
 //!    F \[Φ((e_hi − μ)/s) − Φ((e_lo − μ)/s)\] / (e_hi − e_lo), exactly.
-//! 3. Flux scale, then noise, then normalisation (see [`SimConfig`]).
+//! 3. Flux scale, then a neighbour's overlapping spectrum (optional, see
+//!    [`super::contamination`]), then noise, then the masking of contaminated pixels, then
+//!    normalisation (see [`SimConfig`]).
 
 use rand::Rng;
 use rayon::prelude::*;
 
 use super::config::{FluxScale, SimConfig};
+use super::contamination::{mask_contaminated, shift_into, Neighbour};
 use super::draw::{stream_rng, uniform, SPECTRUM_STREAM};
 use super::gauss::normal_cdf;
 use super::library::{Galaxy, SedLibrary};
 use super::lines::{line_wavelengths, HALPHA, N_LINES, SPEED_OF_LIGHT_KMS};
 use super::lsf::{gaussian_convolve, KERNEL_HALF_WIDTH_SIGMAS};
+use super::noise::mean_abs;
 use super::rebin::rebin_flux_conserving;
 
 /// Working-grid samples per min(pixel, σ).
@@ -39,6 +43,8 @@ pub struct SpectrumProperties {
     pub galaxy: usize,
     /// (template index, weight) of the galaxy's mixture.
     pub template_weights: Vec<(usize, f32)>,
+    /// The galaxy's class, when the library was drawn from a population.
+    pub class: Option<super::GalaxyClass>,
     /// Stellar colour excess E(B−V)_star.
     pub ebv: f32,
     /// Integrated Hα flux (0 without lines).
@@ -53,6 +59,13 @@ pub struct SpectrumProperties {
     pub flux_scale: f32,
     /// Per-pixel noise σ in output units (0 without noise).
     pub noise_sigma: f32,
+    /// Signal-to-noise ratio per pixel: mean |noiseless flux| / `noise_sigma` (infinite without
+    /// noise), the neighbour's light not counted.
+    pub snr: f32,
+    /// Library index of the contaminating neighbour, if any.
+    pub contaminant: Option<usize>,
+    /// Fraction of the pixels masked for contamination (and filled by interpolation).
+    pub masked_fraction: f32,
     /// Stored flux = output flux / `norm_scale`.
     pub norm_scale: f32,
 }
@@ -127,6 +140,8 @@ struct Workspace {
     convolved: Vec<f64>,
     spectrum: Vec<f64>,
     scratch: Vec<f64>,
+    neighbour: Vec<f64>,
+    contaminant: Vec<f64>,
 }
 
 /// Draws z, σ, the flux scale, noise; renders, scales, adds noise, normalises, stores as f32.
@@ -145,6 +160,15 @@ fn simulate_one(
     let z = draw_redshift(&mut rng, config.z_range);
     let sigma = config.lsf.draw(&mut rng);
     let target = config.flux_scale.draw_target(&mut rng);
+    let neighbour = config.contamination.as_ref().and_then(|c| {
+        c.draw_neighbour(
+            &mut rng,
+            galaxy_index,
+            library.len(),
+            config.z_range,
+            row.len(),
+        )
+    });
 
     let mut spectrum = std::mem::take(&mut ws.spectrum);
     spectrum.resize(row.len(), 0.0);
@@ -161,15 +185,77 @@ fn simulate_one(
     let scale = flux_scale_factor(&config.flux_scale, target, halpha_rest, &spectrum)
         .map_err(|what| format!("spectrum {i} (galaxy {galaxy_index}): {what}"))?;
     spectrum.iter_mut().for_each(|v| *v *= scale);
+    let signal = mean_abs(&spectrum);
+    let mut contaminant = std::mem::take(&mut ws.contaminant);
+    contaminant.resize(row.len(), 0.0);
+    if let Some(nb) = &neighbour {
+        render_neighbour(library, nb, sigma, signal, edges, ws, &mut contaminant);
+        spectrum
+            .iter_mut()
+            .zip(&contaminant)
+            .for_each(|(s, c)| *s += c);
+    }
     let noise_sigma = config.noise.add(&mut rng, &mut spectrum, &mut ws.scratch);
+    let masked = match (&config.contamination, &neighbour) {
+        (Some(c), Some(_)) => mask_contaminated(
+            &mut spectrum,
+            &contaminant,
+            c.mask_sigma * noise_sigma,
+            edges,
+        ),
+        _ => 0,
+    };
+    ws.contaminant = contaminant;
     let norm_scale = config.normalisation.apply(&mut spectrum, &mut ws.scratch);
     row.iter_mut()
         .zip(&spectrum)
         .for_each(|(r, &v)| *r = v as f32);
     ws.spectrum = spectrum;
 
-    let properties = describe(galaxy, galaxy_index, sigma, scale, noise_sigma, norm_scale);
+    let noise = Noise {
+        sigma: noise_sigma,
+        snr: signal / noise_sigma,
+    };
+    let contamination = Contaminated {
+        neighbour: neighbour.map(|nb| nb.galaxy),
+        masked_fraction: masked as f64 / row.len() as f64,
+    };
+    let properties = describe(
+        galaxy,
+        galaxy_index,
+        sigma,
+        scale,
+        noise,
+        contamination,
+        norm_scale,
+    );
     Ok((z, properties))
+}
+
+/// The neighbour's noiseless spectrum at its own z with the target's LSF σ, scaled to
+/// `flux_ratio` × the target's mean |flux| `target_signal`, shifted into `contaminant`.
+fn render_neighbour(
+    library: &SedLibrary,
+    nb: &Neighbour,
+    sigma: f64,
+    target_signal: f64,
+    edges: &[f64],
+    ws: &mut Workspace,
+    contaminant: &mut [f64],
+) {
+    let mut rendered = std::mem::take(&mut ws.neighbour);
+    rendered.resize(contaminant.len(), 0.0);
+    let galaxy = &library.galaxies()[nb.galaxy];
+    render_noiseless(library, galaxy, nb.z, sigma, edges, ws, &mut rendered);
+    let own = mean_abs(&rendered);
+    let factor = if own > 0.0 {
+        nb.flux_ratio * target_signal / own
+    } else {
+        0.0
+    };
+    rendered.iter_mut().for_each(|v| *v *= factor);
+    shift_into(&rendered, nb.offset, contaminant);
+    ws.neighbour = rendered;
 }
 
 /// z uniform in [z_min, z_max), rounded to f32 and kept inside the range after rounding, so the
@@ -270,12 +356,25 @@ fn flux_scale_factor(
     }
 }
 
+/// The noise of one spectrum: per-pixel σ and the signal-to-noise ratio per pixel.
+struct Noise {
+    sigma: f64,
+    snr: f64,
+}
+
+/// The contamination of one spectrum: the neighbour's library index and the masked fraction.
+struct Contaminated {
+    neighbour: Option<usize>,
+    masked_fraction: f64,
+}
+
 fn describe(
     galaxy: &Galaxy,
     index: usize,
     sigma: f64,
     scale: f64,
-    noise_sigma: f64,
+    noise: Noise,
+    contamination: Contaminated,
     norm_scale: f64,
 ) -> SpectrumProperties {
     let (line_fluxes, halpha_ew) = match &galaxy.lines {
@@ -288,13 +387,17 @@ fn describe(
     SpectrumProperties {
         galaxy: index,
         template_weights: galaxy.weights.iter().map(|&(t, w)| (t, w as f32)).collect(),
+        class: galaxy.class,
         ebv: galaxy.ebv as f32,
         halpha_flux: line_fluxes[HALPHA],
         halpha_ew,
         line_fluxes,
         lsf_sigma: sigma as f32,
         flux_scale: scale as f32,
-        noise_sigma: noise_sigma as f32,
+        noise_sigma: noise.sigma as f32,
+        snr: noise.snr as f32,
+        contaminant: contamination.neighbour,
+        masked_fraction: contamination.masked_fraction as f32,
         norm_scale: norm_scale as f32,
     }
 }
@@ -316,10 +419,23 @@ fn check_library(config: &SimConfig, library: &SedLibrary) -> Result<(), String>
         let ((lo, lo_name), (hi, hi_name)) = library.coverage(galaxy);
         if lo > needed.0 || hi < needed.1 {
             let name = if lo > needed.0 { lo_name } else { hi_name };
+            // The redshifts this coverage allows: (1+z) lo ≤ first edge − margin and
+            // (1+z) hi ≥ last edge + margin.
+            let z_low = (edges[edges.len() - 1] + margin) / hi - 1.0;
+            let z_high = (edges[0] - margin) / lo - 1.0;
+            let advice = if z_low < z_high {
+                format!(
+                    "narrow z_min/z_max to within [{:.3}, {:.3}]",
+                    z_low.max(0.0),
+                    z_high
+                )
+            } else {
+                "no redshift fits this grid; extend the template".to_string()
+            };
             return Err(format!(
                 "{name}: coverage too short: it reaches {lo:.1}–{hi:.1} Å (rest) but the grid \
                  {:.1}–{:.1} Å at z in [{z_min}, {z_max}) with LSF σ ≤ {} Å needs {:.1}–{:.1} Å \
-                 (galaxy {g})",
+                 (galaxy {g}); {advice}",
                 edges[0],
                 edges[edges.len() - 1],
                 config.lsf.max_sigma(),
@@ -330,8 +446,11 @@ fn check_library(config: &SimConfig, library: &SedLibrary) -> Result<(), String>
         let has_halpha = galaxy.lines.as_ref().is_some_and(|l| l.flux[HALPHA] > 0.0);
         if matches!(config.flux_scale, FluxScale::HalphaFlux { .. }) && !has_halpha {
             return Err(format!(
-                "flux_scale.halpha_flux: galaxy {g} has no Hα line; build the library with lines \
-                 or scale by mean_flambda"
+                "flux_scale.halpha_flux: galaxy {g}{} has no Hα line; build the library with \
+                 lines (an Hα-selected population such as \"halpha\") or scale by mean_flambda",
+                galaxy
+                    .class
+                    .map_or(String::new(), |c| format!(" ({})", c.name()))
             ));
         }
     }

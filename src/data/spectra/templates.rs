@@ -40,6 +40,42 @@ pub enum TemplateFamily {
     User,
 }
 
+/// Names of the built-in families, as [`TemplateFamily::name`] spells them.
+pub const BUILTIN_FAMILY_NAMES: [&str; 3] = ["cosmos", "kcorrect", "cww_kinney"];
+
+impl TemplateFamily {
+    /// The family's name: its folder under `data/templates` ("user" for user files).
+    pub fn name(self) -> &'static str {
+        match self {
+            TemplateFamily::Cosmos => "cosmos",
+            TemplateFamily::Kcorrect => "kcorrect",
+            TemplateFamily::CwwKinney => "cww_kinney",
+            TemplateFamily::User => "user",
+        }
+    }
+}
+
+/// The shipped templates of the named families (see [`BUILTIN_FAMILY_NAMES`]), e.g. to train on
+/// one family and test on another. Errors on an unknown name or an empty list.
+pub fn builtin_templates_of(families: &[String]) -> Result<Vec<Template>, String> {
+    if families.is_empty() {
+        return Err("families: empty; name at least one".to_string());
+    }
+    if let Some(unknown) = families
+        .iter()
+        .find(|f| !BUILTIN_FAMILY_NAMES.contains(&f.as_str()))
+    {
+        return Err(format!(
+            "families: unknown '{unknown}'; known families: {}",
+            BUILTIN_FAMILY_NAMES.join(", ")
+        ));
+    }
+    Ok(builtin_templates()
+        .into_iter()
+        .filter(|t| families.iter().any(|f| f == t.family.name()))
+        .collect())
+}
+
 /// One template: f_λ at the cell centres `(first_cell + i + ½) · LATTICE_STEP`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Template {
@@ -265,6 +301,21 @@ pub fn mask_lines(points: &mut SedPoints, half_width: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn families_select_their_templates() {
+        let cww = builtin_templates_of(&["cww_kinney".to_string()]).expect("known");
+        assert_eq!(cww.len(), 6);
+        assert!(cww.iter().all(|t| t.family == TemplateFamily::CwwKinney));
+        let two = builtin_templates_of(&["cosmos".into(), "kcorrect".into()]).expect("known");
+        assert_eq!(two.len(), builtin_templates().len() - 6);
+        let err = builtin_templates_of(&["bc03".into()]).expect_err("unknown");
+        assert_eq!(
+            err,
+            "families: unknown 'bc03'; known families: cosmos, kcorrect, cww_kinney"
+        );
+        assert!(builtin_templates_of(&[]).is_err());
+    }
 
     #[test]
     fn builtin_templates_load_normalised_and_cover_the_optical() {

@@ -352,3 +352,88 @@ fn halpha_scaling_needs_lines() {
         "{err}"
     );
 }
+
+#[test]
+fn a_population_library_gives_old_continua_to_passive_galaxies_and_lines_to_the_rest() {
+    let population = Population::preset("mixed", 1.4).expect("known");
+    let library = SedLibrary::from_templates(
+        builtin_templates(),
+        &LibraryConfig::population(2000, population),
+        9,
+    )
+    .expect("valid");
+    let templates = library.templates();
+    let mut passive = 0;
+    for galaxy in library.galaxies() {
+        let class = galaxy.class.expect("drawn from a population");
+        if class.has_old_continuum() {
+            for &(t, _) in &galaxy.weights {
+                assert!(dn4000(&templates[t]).expect("covered") >= PASSIVE_DN4000);
+            }
+            assert!(galaxy.ebv <= 0.1);
+            // Mg b and Na D of the rest-frame continuum reach the strengths of old ellipticals.
+            let continuum = |l: f64| {
+                let mut v = [0.0];
+                library.continuum(galaxy, &[l], &mut v);
+                v[0]
+            };
+            let mg_b = pseudo_ew(&continuum, &MG_B);
+            let na_d = pseudo_ew(&continuum, &NA_D);
+            assert!(
+                mg_b > 3.5 * 0.99 && na_d > 3.0 * 0.99,
+                "Mg b {mg_b}, Na D {na_d}"
+            );
+        } else {
+            assert!(galaxy.absorption.is_empty());
+        }
+        match class {
+            GalaxyClass::Passive => {
+                passive += 1;
+                assert!(galaxy.lines.is_none());
+            }
+            _ => assert!(galaxy.lines.as_ref().expect("lines").halpha_ew >= 0.5),
+        }
+    }
+    // 25 % of 2000 = 500 ± 4 binomial σ (≈ 77).
+    assert!((423..=577).contains(&passive), "{passive}");
+    // Lines with a population are drawn by it: asking for both is an error.
+    let both = LibraryConfig {
+        lines: Some(LineConfig::default()),
+        ..LibraryConfig::population(10, Population::preset("mixed", 1.4).expect("known"))
+    };
+    let err = SedLibrary::from_templates(builtin_templates(), &both, 1).expect_err("exclusive");
+    assert!(err.starts_with("population:"), "{err}");
+}
+
+#[test]
+fn contaminated_spectra_name_their_neighbour_and_mask_its_brightest_pixels() {
+    let library = SedLibrary::from_templates(
+        builtin_templates(),
+        &LibraryConfig::population(40, Population::preset("halpha", 1.4).expect("known")),
+        3,
+    )
+    .expect("valid");
+    let mut config = SimConfig::preset("euclid").expect("known");
+    config.contamination = Some(Contamination::with_fraction(1.0));
+    let set = simulate(&config, &library, 40, 5).expect("valid");
+    let mut masked = 0.0;
+    for (i, p) in set.properties.iter().enumerate() {
+        let neighbour = p.contaminant.expect("every spectrum is contaminated");
+        assert_ne!(neighbour, i % 40);
+        assert!((0.0..=1.0).contains(&p.masked_fraction));
+        masked += f64::from(p.masked_fraction);
+    }
+    assert!(masked > 0.0, "no pixel was masked");
+    // A threshold no neighbour reaches masks nothing, and the neighbour's light stays.
+    config.contamination = Some(Contamination {
+        mask_sigma: 1e12,
+        ..Contamination::with_fraction(1.0)
+    });
+    let unmasked = simulate(&config, &library, 40, 5).expect("valid");
+    assert!(unmasked.properties.iter().all(|p| p.masked_fraction == 0.0));
+    assert_ne!(unmasked.flux, set.flux);
+    // Masking is relative to the noise: without noise it is refused.
+    config.noise = NoiseModel::None;
+    let err = simulate(&config, &library, 1, 5).expect_err("no noise");
+    assert!(err.starts_with("contamination:"), "{err}");
+}
