@@ -3,6 +3,7 @@
 use super::config::RunConfig;
 use super::contract::{self, InputContract};
 use super::files;
+use super::labels::read_labels;
 use super::paths::{self, Plan};
 use super::pipeline::{self, build_model, check, check_run, dataset, optimizer, splits};
 use super::progress::Progress;
@@ -456,7 +457,8 @@ fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
         &outputs(&mut model, &set, test.clone())?,
         &set.z[test.clone()],
     )?;
-    report::add_populations(&mut evaluation, &data_dir.join("labels.csv"), test.clone())?;
+    let labels = read_labels(&data_dir.join(files::LABELS), set.z.len())?;
+    report::add_populations(&mut evaluation, &labels, test.clone())?;
     let report_dir = out.join("report");
     report::write(&report_dir, &evaluation, &history)?;
     println!(
@@ -490,7 +492,8 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
         &outputs(&mut model, &set, range.clone())?,
         &set.z[range.clone()],
     )?;
-    report::add_populations(&mut evaluation, &data.join("labels.csv"), range.clone())?;
+    let labels = read_labels(&data.join(files::LABELS), set.z.len())?;
+    report::add_populations(&mut evaluation, &labels, range.clone())?;
     report::write(out, &evaluation, &ckpt.history)?;
     println!("{}", report::table(&evaluation));
     println!("report: {}", out.display());

@@ -3,32 +3,40 @@
 //! needs exactly one row; an `id` column, where present, must not repeat.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
-/// The redshift (column `z`) of each of the `n` spectra, in the spectra's order.
-pub fn read_redshifts(path: &Path, n: usize) -> Result<Vec<f32>, String> {
+/// The rows of a `labels.csv`, put in the order of the spectra of `spectra.npy`.
+pub struct Labels {
+    path: PathBuf,
+    headers: csv::StringRecord,
+    /// Row `i` describes spectrum `i`.
+    rows: Vec<csv::StringRecord>,
+    /// The file line of each row, for messages.
+    lines: Vec<u64>,
+}
+
+/// Reads `path`, a `labels.csv` for `n` spectra, and orders its rows by their `index` column.
+/// A repeated, missing or out-of-range index, or a repeated `id`, is an error naming the line.
+pub fn read_labels(path: &Path, n: usize) -> Result<Labels, String> {
     let at = path.display();
     let mut reader = csv::Reader::from_path(path).map_err(|e| format!("{at}: {e}"))?;
     let headers = reader.headers().map_err(|e| format!("{at}: {e}"))?.clone();
-    let column = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            format!(
-                "{at}: no column '{name}' (columns: {}); labels.csv needs 'index' (the row of \
-                 the spectrum in spectra.npy, from 0) and 'z'",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
-    };
-    let (index_col, z_col) = (column("index")?, column("z")?);
+    let index_col = headers.iter().position(|h| h == "index").ok_or_else(|| {
+        format!(
+            "{at}: no column 'index' (columns: {}); labels.csv needs 'index' (the row of the \
+             spectrum in spectra.npy, from 0) and 'z'",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )
+    })?;
     let id_col = headers.iter().position(|h| h == "id");
-    let mut z = vec![None; n];
-    // The line of the row that gave each spectrum its redshift, and of each id.
-    let mut line_of = vec![0u64; n];
+    let mut rows = vec![None; n];
+    let mut lines = vec![0u64; n];
     let mut id_lines: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| format!("{at}: {e}"))?;
         let line = record.position().map_or(0, |p| p.line());
-        let field = |col: usize| record.get(col).unwrap_or("").trim();
+        let field = |col: usize| record.get(col).unwrap_or("").trim().to_string();
         let index: usize = field(index_col).parse().map_err(|_| {
             format!(
                 "{at}: line {line}: index '{}' is not a whole number ≥ 0",
@@ -42,37 +50,94 @@ pub fn read_redshifts(path: &Path, n: usize) -> Result<Vec<f32>, String> {
                 n.saturating_sub(1)
             ));
         }
-        if z[index].is_some() {
+        if rows[index].is_some() {
             return Err(format!(
                 "{at}: line {line}: index {index} appears twice (also on line {})",
-                line_of[index]
+                lines[index]
             ));
         }
         if let Some(col) = id_col {
-            if let Some(first) = id_lines.insert(field(col).to_string(), line) {
+            if let Some(first) = id_lines.insert(field(col), line) {
                 return Err(format!(
                     "{at}: line {line}: id '{}' appears twice (also on line {first})",
                     field(col)
                 ));
             }
         }
-        let value: f32 = field(z_col)
-            .parse()
-            .map_err(|_| format!("{at}: line {line}: z '{}' is not a number", field(z_col)))?;
-        if !value.is_finite() {
-            return Err(format!("{at}: line {line}: z is {value}"));
-        }
-        z[index] = Some(value);
-        line_of[index] = line;
+        rows[index] = Some(record);
+        lines[index] = line;
     }
-    let missing: Vec<usize> = (0..n).filter(|&i| z[i].is_none()).collect();
+    let missing: Vec<usize> = (0..n).filter(|&i| rows[i].is_none()).collect();
     if let Some(first) = missing.first() {
         return Err(format!(
             "{at}: no row for {} of the {n} spectra of spectra.npy (the first: index {first})",
             missing.len()
         ));
     }
-    Ok(z.into_iter().flatten().collect())
+    Ok(Labels {
+        path: path.to_path_buf(),
+        headers,
+        rows: rows.into_iter().flatten().collect(),
+        lines,
+    })
+}
+
+impl Labels {
+    /// The values of `column` for the spectra `range`, in their order; `None` when the file
+    /// has no such column.
+    pub fn column(&self, column: &str, range: Range<usize>) -> Option<Vec<&str>> {
+        let position = self.headers.iter().position(|h| h == column)?;
+        Some(
+            self.rows[range]
+                .iter()
+                .map(|r| r.get(position).unwrap_or("").trim())
+                .collect(),
+        )
+    }
+
+    /// The values of `column` for the spectra `range` as numbers ("inf" and "NaN" included);
+    /// `None` when the file has no such column. A value that is not a number is an error naming
+    /// its line.
+    pub fn numbers(&self, column: &str, range: Range<usize>) -> Result<Option<Vec<f64>>, String> {
+        let Some(values) = self.column(column, range.clone()) else {
+            return Ok(None);
+        };
+        values
+            .iter()
+            .zip(&self.lines[range])
+            .map(|(text, line)| {
+                text.parse::<f64>().map_err(|_| {
+                    format!(
+                        "{}: line {line}: {column} '{text}' is not a number",
+                        self.path.display()
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
+
+/// The redshift (column `z`) of each of the `n` spectra, in the spectra's order.
+pub fn read_redshifts(path: &Path, n: usize) -> Result<Vec<f32>, String> {
+    let labels = read_labels(path, n)?;
+    let at = path.display();
+    let z = labels.numbers("z", 0..n)?.ok_or_else(|| {
+        format!(
+            "{at}: no column 'z' (columns: {})",
+            labels.headers.iter().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    z.iter()
+        .zip(&labels.lines)
+        .map(|(&value, line)| {
+            if value.is_finite() {
+                Ok(value as f32)
+            } else {
+                Err(format!("{at}: line {line}: z is {value}"))
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -90,6 +155,19 @@ mod tests {
     fn rows_in_any_order_map_to_their_spectra() {
         let path = labels("order", "id,z,index\nc,1.3,2\na,1.1,0\nb,1.2,1\n");
         assert_eq!(read_redshifts(&path, 3).expect("valid"), [1.1, 1.2, 1.3]);
+        std::fs::remove_file(path).expect("clean up");
+    }
+
+    #[test]
+    fn columns_come_in_the_order_of_the_spectra() {
+        let path = labels("columns", "index,z,class\n1,1.2,passive\n0,1.1,seyfert\n");
+        let table = read_labels(&path, 2).expect("valid");
+        assert_eq!(
+            table.column("class", 0..2),
+            Some(vec!["seyfert", "passive"])
+        );
+        assert_eq!(table.numbers("z", 1..2).expect("numbers"), Some(vec![1.2]));
+        assert_eq!(table.column("snr", 0..2), None);
         std::fs::remove_file(path).expect("clean up");
     }
 

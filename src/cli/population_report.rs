@@ -5,6 +5,8 @@
 use std::ops::Range;
 use std::path::Path;
 
+use super::labels::Labels;
+
 use serde_json::{json, Value};
 
 use crate::data::spectra::GalaxyClass;
@@ -31,17 +33,16 @@ pub struct PopulationTable {
 /// The tables of every property `labels` holds, for the rows `range` (the evaluated spectra,
 /// in order). Errors name the file, the row and the column of a value that is not a number.
 pub fn population_tables(
-    labels: &Path,
+    labels: &Labels,
     range: Range<usize>,
     z_pred: &[f64],
     z_true: &[f64],
 ) -> Result<Vec<PopulationTable>, String> {
     let mut tables = Vec::new();
     for column in ["halpha_ew", "halpha_flux", "snr"] {
-        let Some(values) = read_column(labels, column, range.clone())? else {
+        let Some(numbers) = labels.numbers(column, range.clone())? else {
             continue;
         };
-        let numbers = parse_numbers(labels, column, &values, range.start)?;
         let edges = match column {
             "halpha_ew" => EW_EDGES.to_vec(),
             "snr" => SNR_EDGES.to_vec(),
@@ -58,14 +59,14 @@ pub fn population_tables(
             bins,
         });
     }
-    if let Some(classes) = read_column(labels, "class", range.clone())? {
+    if let Some(classes) = labels.column("class", range.clone()) {
         // Class k is the bin [k, k + 1); an empty or unknown name falls in no bin.
         let index: Vec<f64> = classes
             .iter()
             .map(|name| {
                 GalaxyClass::ALL
                     .iter()
-                    .position(|c| c.name() == name)
+                    .position(|c| c.name() == *name)
                     .map_or(f64::NAN, |k| k as f64)
             })
             .collect();
@@ -110,65 +111,6 @@ fn short(v: f64) -> String {
     } else {
         format!("{}", (v * 100.0).round() / 100.0)
     }
-}
-
-/// The values of `column` for the data rows `range`, or `None` when the file has no such column.
-fn read_column(
-    path: &Path,
-    column: &str,
-    range: Range<usize>,
-) -> Result<Option<Vec<String>>, String> {
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .clone();
-    let Some(position) = headers.iter().position(|h| h == column) else {
-        return Ok(None);
-    };
-    let mut values = Vec::with_capacity(range.len());
-    for (row, record) in reader
-        .records()
-        .enumerate()
-        .skip(range.start)
-        .take(range.len())
-    {
-        let record = record.map_err(|e| format!("{}: row {}: {e}", path.display(), row + 1))?;
-        values.push(record.get(position).unwrap_or("").trim().to_string());
-    }
-    if values.len() != range.len() {
-        return Err(format!(
-            "{}: expected rows {}–{}, found only {} of them",
-            path.display(),
-            range.start + 1,
-            range.end,
-            values.len()
-        ));
-    }
-    Ok(Some(values))
-}
-
-/// Parses numbers ("inf" and "NaN" included: a noiseless SNR is infinite).
-fn parse_numbers(
-    path: &Path,
-    column: &str,
-    values: &[String],
-    first_row: usize,
-) -> Result<Vec<f64>, String> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            text.parse::<f64>().map_err(|_| {
-                format!(
-                    "{}: row {}: {column} '{text}' is not a number",
-                    path.display(),
-                    first_row + i + 1
-                )
-            })
-        })
-        .collect()
 }
 
 /// The tables as JSON: per column, one entry per bin with its label, count and metrics.

@@ -3,6 +3,7 @@
 
 use super::config::ModelConfig;
 use super::files::{plot_history, write_atomic};
+use super::labels::Labels;
 use super::pipeline::{binning, redshifts};
 use super::population_report::{
     plot_tables, population_tables, tables_json, tables_text, PopulationTable,
@@ -67,7 +68,7 @@ pub struct Evaluation {
 /// the dataset's `labels.csv`, to the evaluation (report key "populations").
 pub fn add_populations(
     e: &mut Evaluation,
-    labels: &Path,
+    labels: &Labels,
     range: Range<usize>,
 ) -> Result<(), String> {
     e.populations = population_tables(labels, range, &e.z_pred, &e.z_true)?;
