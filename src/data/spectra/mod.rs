@@ -34,7 +34,9 @@ mod simulate;
 mod templates;
 
 pub use config::{FluxScale, LineSpread, SimConfig, PRESET_NAMES};
+pub use draw::{check_range, stream_rng, uniform};
 pub use dust::{calzetti_k, transmission as dust_transmission};
+pub use gauss::fill_normal;
 pub use grid::ObservedGrid;
 pub use library::{
     Galaxy, GalaxyLines, LibraryConfig, Mixing, SedLibrary, HALPHA_CONTINUUM_WINDOW,
@@ -49,7 +51,7 @@ pub use sed_file::{
     is_fits, parse_sed, parse_two_columns, read_sed_file, SedPoints, FITS_EXTENSIONS,
 };
 pub use simulate::{simulate, SpectraSet, SpectrumProperties};
-pub use templates::{Template, TemplateFamily, LATTICE_STEP, REST_RANGE};
+pub use templates::{builtin_templates, Template, TemplateFamily, LATTICE_STEP, REST_RANGE};
 
 #[cfg(test)]
 mod tests;
