@@ -5,7 +5,7 @@ use super::files;
 use super::pipeline::{self, build_model, check, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{import, Command, Common, NonFinite, Overrides};
+use super::{images, import, Command, Common, NonFinite, Overrides};
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
@@ -25,11 +25,21 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             out,
             preset,
             n_spectra,
+            no_ebv,
             snr,
             sed_dir,
             common,
         } => {
             let mut config = load_config(&common, &Overrides::default())?;
+            if let Some(name) = preset.as_deref().filter(|p| images::is_image_preset(p)) {
+                if snr.is_some() || sed_dir.is_some() {
+                    return Err(format!(
+                        "--snr and --sed-dir are for spectra, not --preset {name}"
+                    ));
+                }
+                let n = n_spectra.unwrap_or(images::DEFAULT_IMAGES);
+                return images::simulate(name, &out, n, config.simulate.seed, !no_ebv);
+            }
             let s = &mut config.simulate;
             s.preset = preset.unwrap_or(s.preset.clone());
             s.n_spectra = n_spectra.unwrap_or(s.n_spectra);

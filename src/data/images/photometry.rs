@@ -31,7 +31,18 @@ pub struct Band {
 }
 
 impl Band {
+    /// The band of `curve`, cut to its non-zero support plus one zero knot on each side (the
+    /// trapezoids dropped are all zero, so every integral is unchanged; the LSST curves are
+    /// tabulated every 1 Å over 3000–11 000 Å, mostly zeros).
     pub fn new(name: &str, curve: FilterCurve) -> Self {
+        let first = curve.throughput.iter().position(|&t| t > 0.0).unwrap_or(0);
+        let last = curve.throughput.iter().rposition(|&t| t > 0.0).unwrap_or(0);
+        let keep = first.saturating_sub(1)..(last + 2).min(curve.lambda.len());
+        let curve = FilterCurve {
+            name: curve.name,
+            lambda: curve.lambda[keep.clone()].to_vec(),
+            throughput: curve.throughput[keep].to_vec(),
+        };
         Band {
             name: name.to_string(),
             pivot: curve.pivot_wavelength(),
@@ -40,12 +51,25 @@ impl Band {
         }
     }
 
-    /// Parses one of the shipped filter files (embedded text).
-    pub fn shipped(name: &str, file: &str, text: &str) -> Self {
-        Band::new(
-            name,
-            FilterCurve::parse(text, file).expect("shipped filter curves parse"),
-        )
+    /// The band of `curve` keeping every `every`-th knot (and the last): a cheaper band for
+    /// curves tabulated far finer than they vary.
+    pub fn decimated(name: &str, curve: FilterCurve, every: usize) -> Self {
+        let last = curve.lambda.len() - 1;
+        let keep: Vec<usize> = (0..=last)
+            .filter(|&i| i % every.max(1) == 0 || i == last)
+            .collect();
+        let curve = FilterCurve {
+            lambda: keep.iter().map(|&i| curve.lambda[i]).collect(),
+            throughput: keep.iter().map(|&i| curve.throughput[i]).collect(),
+            name: curve.name,
+        };
+        Band::new(name, curve)
+    }
+
+    /// Parses one of the shipped filter files (embedded text), keeping every `every`-th knot.
+    pub fn shipped(name: &str, file: &str, text: &str, every: usize) -> Self {
+        let curve = FilterCurve::parse(text, file).expect("shipped filter curves parse");
+        Band::decimated(name, curve, every)
     }
 
     /// λ_pivot \[Å\].

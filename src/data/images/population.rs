@@ -1,9 +1,12 @@
 //! Galaxy types: a red de Vaucouleurs bulge plus an exponential disk, each with its own SED, in
 //! proportions tied to the type.
 //!
-//! The bulge SED mixes the elliptical templates (no dust, no lines); the disk SED mixes the
-//! templates of its type, with Calzetti dust and emission lines from the spectral simulator's
-//! [`SedLibrary`]. The bulge-to-total ratio B/T (of rest-frame SDSS r light) is drawn uniformly
+//! The bulge SED mixes the reddest early-type templates (no dust, no lines); the disk SED mixes
+//! templates one class later than the galaxy's type (the disk of an Sa is bluer than the whole
+//! Sa, whose template includes its bulge), with Calzetti dust and emission lines from the
+//! spectral simulator's [`SedLibrary`]. Rest-frame g − r of the templates (z = 0): bulges
+//! 0.75–0.82, E-S0 disks 0.69–0.73, Sa-Sb disks 0.58–0.65, Sc-Sd disks 0.45–0.55, Irr-SB
+//! disks 0.1–0.42. The bulge-to-total ratio B/T (of rest-frame SDSS r light) is drawn uniformly
 //! in the type's range. Ranges are choices guided by shared research §3c and §4a: the brightest
 //! galaxies are ≈ 80 % pure bulge, faint ones mostly disk (Tasca & White 2011); bright spirals
 //! mostly have B/T ≤ 0.2 (Weinzirl et al. 2009); the Hα equivalent width splits retired
@@ -32,28 +35,21 @@ pub struct GalaxyType {
 pub const TYPES: [GalaxyType; 4] = [
     GalaxyType {
         name: "E-S0",
-        disk_templates: &["S0_A_0", "Sa_A_0"],
+        disk_templates: &["Sb_A_0", "Sb_A_1"],
         bulge_to_total: (0.6, 1.0),
         disk_ebv: (0.0, 0.05),
         halpha_ew: (0.5, 3.0),
     },
     GalaxyType {
         name: "Sa-Sb",
-        disk_templates: &["Sa_A_1", "Sb_A_0", "Sb_A_1", "Sbc_B2004a"],
+        disk_templates: &["Sc_A_0", "Sc_A_1", "Sbc_B2004a"],
         bulge_to_total: (0.15, 0.5),
         disk_ebv: (0.0, 0.2),
         halpha_ew: (3.0, 30.0),
     },
     GalaxyType {
         name: "Sc-Sd",
-        disk_templates: &[
-            "Sc_A_0",
-            "Sc_A_1",
-            "Sc_A_2",
-            "Sd_A_0",
-            "Sd_A_1",
-            "Scd_B2004a",
-        ],
+        disk_templates: &["Sc_A_2", "Sd_A_0", "Sd_A_1", "Sd_A_2", "Scd_B2004a"],
         bulge_to_total: (0.0, 0.15),
         disk_ebv: (0.0, 0.3),
         halpha_ew: (10.0, 80.0),
@@ -61,7 +57,6 @@ pub const TYPES: [GalaxyType; 4] = [
     GalaxyType {
         name: "Irr-SB",
         disk_templates: &[
-            "Sd_A_2",
             "Sdm_A_0",
             "SB1_A_0",
             "SB3_A_0",
@@ -75,17 +70,8 @@ pub const TYPES: [GalaxyType; 4] = [
     },
 ];
 
-/// Templates of every bulge: the COSMOS ellipticals and CWW E.
-pub const BULGE_TEMPLATES: &[&str] = &[
-    "Ell1_A_0",
-    "Ell2_A_0",
-    "Ell3_A_0",
-    "Ell4_A_0",
-    "Ell5_A_0",
-    "Ell6_A_0",
-    "Ell7_A_0",
-    "El_B2004a",
-];
+/// Templates of every bulge: the reddest COSMOS early types (rest g − r 0.75–0.82) and CWW E.
+pub const BULGE_TEMPLATES: &[&str] = &["Ell6_A_0", "Ell7_A_0", "S0_A_0", "El_B2004a"];
 
 /// The SED libraries of the bulges and of each type's disks.
 #[derive(Clone, Debug)]

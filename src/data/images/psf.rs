@@ -28,7 +28,7 @@ impl Moffat {
     pub fn value(&self, r: f64) -> f64 {
         let alpha = self.alpha();
         (self.beta - 1.0) / (std::f64::consts::PI * alpha * alpha)
-            * (1.0 + (r / alpha).powi(2)).powf(-self.beta)
+            * inverse_power(1.0 + (r / alpha).powi(2), self.beta)
     }
 
     /// The light inside radius R: 1 − [1 + (R/α)²]^(1 − β).
@@ -77,6 +77,21 @@ impl Moffat {
     }
 }
 
+/// x^(−β), without `powf` when 2β is an integer (β = 3 and 3.5 of the presets).
+fn inverse_power(x: f64, beta: f64) -> f64 {
+    let twice = 2.0 * beta;
+    if twice.fract() == 0.0 && twice <= 64.0 {
+        let whole = x.powi(-(beta.floor() as i32));
+        if beta.fract() == 0.0 {
+            whole
+        } else {
+            whole / x.sqrt()
+        }
+    } else {
+        x.powf(-beta)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +134,8 @@ mod tests {
             .sum();
         assert!((integral - psf.enclosed(radius)).abs() < 1e-8);
         assert!((psf.enclosed(1e9) - 1.0).abs() < 1e-12);
+        for beta in [3.0, 3.5, 4.765] {
+            assert!((inverse_power(2.7, beta) / 2.7f64.powf(-beta) - 1.0).abs() < 1e-14);
+        }
     }
 }

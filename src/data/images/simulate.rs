@@ -56,6 +56,8 @@ pub struct ImageLabel {
     pub disk_q: f64,
     /// Position angle of the major axes \[deg\], counter-clockwise from +x (columns).
     pub position_angle: f64,
+    /// Offset of the centre from the centre pixel (column, row) \[px\].
+    pub offset: (f64, f64),
     /// PSF FWHM per band \[arcsec\].
     pub fwhm: Vec<f64>,
     /// σ of an empty pixel's noise per band, stored units.
@@ -76,6 +78,7 @@ impl ImageLabel {
             bulge_q: g.bulge.q,
             disk_q: g.disk.q,
             position_angle: g.bulge.position_angle.to_degrees(),
+            offset: g.offset,
             fwhm: g.fwhm.clone(),
             noise,
         }

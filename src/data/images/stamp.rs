@@ -12,7 +12,7 @@
 
 use rand::Rng;
 
-use super::fft::fft_2d;
+use super::fft::Fft;
 use super::galaxy::DrawnGalaxy;
 use super::poisson::poisson;
 use super::psf::Moffat;
@@ -31,6 +31,7 @@ pub fn grid_size(stamp: usize) -> usize {
 /// Buffers one thread reuses from galaxy to galaxy.
 pub struct Workspace {
     size: usize,
+    fft: Fft,
     bulge: (Vec<f64>, Vec<f64>),
     disk: (Vec<f64>, Vec<f64>),
     psf: (Vec<f64>, Vec<f64>),
@@ -44,6 +45,7 @@ impl Workspace {
         let grid = || (vec![0.0; size * size], vec![0.0; size * size]);
         Workspace {
             size,
+            fft: Fft::new(size),
             bulge: grid(),
             disk: grid(),
             psf: grid(),
@@ -75,7 +77,8 @@ pub fn render<R: Rng>(
         component.0.fill(0.0);
         component.1.fill(0.0);
         draw_sersic(profile, 1.0, centre, size, &mut component.0);
-        fft_2d(&mut component.0, &mut component.1, size, false);
+        ws.fft
+            .transform_2d(&mut component.0, &mut component.1, false);
     }
     let mut noise_levels = Vec::with_capacity(survey.bands.len());
     for (b, spec) in survey.bands.iter().enumerate() {
@@ -86,7 +89,7 @@ pub fn render<R: Rng>(
         let total = psf.draw_periodic(size, &mut ws.psf.0);
         ws.psf.0.iter_mut().for_each(|v| *v /= total);
         ws.psf.1.fill(0.0);
-        fft_2d(&mut ws.psf.0, &mut ws.psf.1, size, false);
+        ws.fft.transform_2d(&mut ws.psf.0, &mut ws.psf.1, false);
         // (f_b B̂ + f_d D̂) · P̂, element by element.
         let (fb, fd) = (galaxy.bulge_flux[b], galaxy.disk_flux[b]);
         for k in 0..size * size {
@@ -96,7 +99,7 @@ pub fn render<R: Rng>(
             ws.image.0[k] = re * p_re - im * p_im;
             ws.image.1[k] = re * p_im + im * p_re;
         }
-        fft_2d(&mut ws.image.0, &mut ws.image.1, size, true);
+        ws.fft.transform_2d(&mut ws.image.0, &mut ws.image.1, true);
         let plane = &mut out[b * stamp * stamp..(b + 1) * stamp * stamp];
         let sky = spec.sky_per_pixel(survey.pixel_scale);
         let gain = spec.electrons_per_unit;
