@@ -180,7 +180,7 @@ fn zcnn_simulate_writes_an_image_dataset_folder() {
         "--seed",
         "4",
         "--out",
-        out.to_str().unwrap(),
+        support::s(&out),
     ]);
     let bytes = std::fs::read(out.join("images.npy")).unwrap();
     let header = String::from_utf8_lossy(&bytes[..128]);
@@ -218,7 +218,7 @@ fn zcnn_simulate_writes_an_image_dataset_folder() {
         "--snr",
         "5",
         "--out",
-        out.to_str().unwrap(),
+        support::s(&out),
     ]);
     assert!(err.contains("--snr"), "{err}");
     let err = support::fails(&[
@@ -228,7 +228,7 @@ fn zcnn_simulate_writes_an_image_dataset_folder() {
         "-n",
         "0",
         "--out",
-        out.to_str().unwrap(),
+        support::s(&out),
     ]);
     assert!(err.contains("at least 1"), "{err}");
 }

@@ -116,7 +116,7 @@ impl LuminositySampler {
             total += self.volume[j] * inside.max(0.0);
             weights.push(total);
         }
-        if !(total > 0.0) {
+        if total <= 0.0 || total.is_nan() {
             return Err(
                 "luminosity function: the galaxy is outside the magnitude limits at every redshift"
                     .into(),

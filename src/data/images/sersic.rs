@@ -40,7 +40,7 @@ pub struct Sersic {
     pub r_e: f64,
     /// Axis ratio b/a in (0, 1].
     pub q: f64,
-    /// Position angle of the major axis \[rad\], counter-clockwise from +x.
+    /// Position angle of the major axis \[rad\], from +x towards +y (columns towards rows).
     pub position_angle: f64,
     /// The profile is zero beyond this many r_e.
     pub truncation: f64,

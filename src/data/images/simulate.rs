@@ -54,7 +54,7 @@ pub struct ImageLabel {
     pub disk_r_e: f64,
     pub bulge_q: f64,
     pub disk_q: f64,
-    /// Position angle of the major axes \[deg\], counter-clockwise from +x (columns).
+    /// Position angle of the major axes \[deg\], from the column axis towards the row axis.
     pub position_angle: f64,
     /// Offset of the centre from the centre pixel (column, row) \[px\].
     pub offset: (f64, f64),
