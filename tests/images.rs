@@ -231,4 +231,14 @@ fn zcnn_simulate_writes_an_image_dataset_folder() {
         support::s(&out),
     ]);
     assert!(err.contains("at least 1"), "{err}");
+    let err = support::fails(&[
+        "simulate",
+        "--preset",
+        "sdss",
+        "-n",
+        "200000",
+        "--out",
+        support::s(&out),
+    ]);
+    assert!(err.contains("GiB"), "{err}");
 }

@@ -3,6 +3,8 @@
 
 use rand::Rng;
 
+use super::random::standard_normal;
+
 use super::buzzard::{BuzzardGalaxy, LSST_I};
 use super::context::Context;
 use super::morphology::{draw_axis_ratios, draw_radius};
@@ -10,7 +12,6 @@ use super::photometry::{apparent_magnitude, Band};
 use super::population::TYPES;
 use super::sersic::Sersic;
 use super::survey::{PopulationModel, SeeingModel, MAX_GALACTIC_EBV};
-use crate::data::spectra::fill_normal;
 
 /// Candidate (type, SEDs, B/T) drawn per Buzzard galaxy; the one closest in colour is kept.
 const COLOUR_CANDIDATES: usize = 24;
@@ -53,12 +54,6 @@ pub struct DrawnGalaxy {
     pub offset: (f64, f64),
     /// PSF FWHM per band \[arcsec\].
     pub fwhm: Vec<f64>,
-}
-
-fn normal<R: Rng>(rng: &mut R) -> f64 {
-    let mut draw = [0.0];
-    fill_normal(rng, 1.0, &mut draw);
-    draw[0]
 }
 
 impl Context {
@@ -220,8 +215,8 @@ impl Context {
                 range,
                 exponent,
             } => {
-                let reference_fwhm =
-                    (bands[reference].seeing + sigma * normal(rng)).clamp(range.0, range.1);
+                let reference_fwhm = (bands[reference].seeing + sigma * standard_normal(rng))
+                    .clamp(range.0, range.1);
                 let reference_pivot = bands[reference].band.pivot();
                 bands
                     .iter()
@@ -230,7 +225,7 @@ impl Context {
             }
             SeeingModel::PerBand { log_sigma } => bands
                 .iter()
-                .map(|b| b.seeing * (log_sigma * normal(rng)).exp())
+                .map(|b| b.seeing * (log_sigma * standard_normal(rng)).exp())
                 .collect(),
         }
     }

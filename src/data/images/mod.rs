@@ -8,7 +8,7 @@
 //! distance of a flat ΛCDM cosmology ([`photometry`], [`cosmology`]); sizes, axis ratios and a
 //! position angle ([`morphology`]); Sérsic profiles ([`sersic`]) drawn pixel-integrated
 //! ([`render`]), convolved with a per-band Moffat PSF ([`psf`], [`fft`]), plus sky and photon
-//! noise ([`poisson`], [`stamp`]). [`augment`] holds the training-time transforms.
+//! noise ([`random`], [`stamp`]). [`augment`] holds the training-time transforms.
 //!
 //! ```no_run
 //! use zcnn::data::images::{simulate_images, ImageSimConfig};
@@ -27,9 +27,9 @@ mod galaxy;
 mod luminosity;
 pub mod morphology;
 pub mod photometry;
-mod poisson;
 pub mod population;
 pub mod psf;
+mod random;
 pub mod render;
 pub mod sersic;
 mod simulate;
@@ -39,6 +39,6 @@ pub mod survey;
 
 pub use augment::{dihedral, sqrt_stretch, sqrt_stretch_all, DIHEDRAL_COUNT};
 pub use cosmology::FlatLcdm;
-pub use poisson::poisson;
+pub use random::{poisson, standard_normal};
 pub use simulate::{simulate_images, ImageLabel, ImageSet, ImageSimConfig, IMAGE_STREAM};
 pub use survey::{Survey, IMAGE_PRESETS};

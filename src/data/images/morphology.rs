@@ -21,16 +21,10 @@
 
 use rand::Rng;
 
-use crate::data::spectra::fill_normal;
+use super::random::standard_normal;
 
 /// Redshift at which the Shen et al. relations hold.
 const SHEN_REDSHIFT: f64 = 0.1;
-
-fn normal<R: Rng>(rng: &mut R) -> f64 {
-    let mut draw = [0.0];
-    fill_normal(rng, 1.0, &mut draw);
-    draw[0]
-}
 
 /// σ_lnR of Shen et al. (2003) at magnitude M.
 fn size_scatter(m: f64) -> f64 {
@@ -60,7 +54,7 @@ pub fn draw_radius<R: Rng>(rng: &mut R, m: f64, z: f64, bulge: bool) -> f64 {
         (late_type_radius(m), -0.75)
     };
     let growth = ((1.0 + z) / (1.0 + SHEN_REDSHIFT)).powf(evolution);
-    median * growth * (size_scatter(m) * normal(rng)).exp()
+    median * growth * (size_scatter(m) * standard_normal(rng)).exp()
 }
 
 /// Projected axis ratio of an oblate spheroid of thickness γ at inclination cos i.
@@ -71,8 +65,8 @@ pub fn projected_axis_ratio(thickness: f64, cos_i: f64) -> f64 {
 /// Axis ratios (bulge, disk) at one random inclination.
 pub fn draw_axis_ratios<R: Rng>(rng: &mut R) -> (f64, f64) {
     let cos_i: f64 = rng.gen();
-    let disk = (0.222 + 0.056 * normal(rng)).clamp(0.05, 1.0);
-    let bulge = (0.66 + 0.1 * normal(rng)).clamp(0.3, 1.0);
+    let disk = (0.222 + 0.056 * standard_normal(rng)).clamp(0.05, 1.0);
+    let bulge = (0.66 + 0.1 * standard_normal(rng)).clamp(0.3, 1.0);
     (
         projected_axis_ratio(bulge, cos_i),
         projected_axis_ratio(disk, cos_i),

@@ -13,6 +13,10 @@ use crate::data::spectra::stream_rng;
 /// Stream purpose of the image simulator's galaxies (distinct from the spectral simulator's).
 pub const IMAGE_STREAM: u64 = 0x494D_4147_4553; // "IMAGES"
 
+/// The most float32 pixels one simulation holds in memory (8 GiB: 100 000 cutouts of
+/// 5 × 64 × 64).
+pub const MAX_PIXELS: usize = 1 << 31;
+
 /// What to simulate.
 #[derive(Clone, Debug)]
 pub struct ImageSimConfig {
@@ -118,13 +122,22 @@ pub fn simulate_images(config: &ImageSimConfig) -> Result<ImageSet, String> {
     if config.n_galaxies == 0 {
         return Err("the number of galaxies must be at least 1".into());
     }
-    let context = Context::new(config.survey.clone(), config.seed, config.galactic_ebv)?;
-    let survey = &context.survey;
-    let per = survey.bands.len() * survey.stamp * survey.stamp;
+    let per = config.survey.bands.len() * config.survey.stamp * config.survey.stamp;
     let total = config
         .n_galaxies
         .checked_mul(per)
         .ok_or_else(|| format!("{} cutouts of {per} pixels overflow", config.n_galaxies))?;
+    if total > MAX_PIXELS {
+        return Err(format!(
+            "{} cutouts of {per} pixels need {:.1} GiB; at most {} GiB are simulated at once \
+             (simulate parts with different seeds)",
+            config.n_galaxies,
+            total as f64 * 4.0 / f64::from(1u32 << 30),
+            MAX_PIXELS * 4 >> 30
+        ));
+    }
+    let context = Context::new(config.survey.clone(), config.seed, config.galactic_ebv)?;
+    let survey = &context.survey;
     let mut images = vec![0.0f32; total];
     let labels = images
         .par_chunks_mut(per)

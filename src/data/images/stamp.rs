@@ -14,8 +14,8 @@ use rand::Rng;
 
 use super::fft::Fft;
 use super::galaxy::DrawnGalaxy;
-use super::poisson::poisson;
 use super::psf::Moffat;
+use super::random::poisson;
 use super::render::draw_sersic;
 use super::survey::Survey;
 use crate::data::spectra::fill_normal;

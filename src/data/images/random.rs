@@ -1,5 +1,9 @@
-//! Poisson draws for photon noise.
+//! Random draws of the image simulator: standard normals (sizes, shapes, seeing) and Poisson
+//! counts (photon noise).
 //!
+//! Normals: Box–Muller, by the spectral simulator's [`fill_normal`].
+//!
+//! Poisson:
 //! - λ < 10: inversion by sequential search, k = min{k : Σ_{j≤k} e^(−λ) λ^j / j! > u}.
 //! - λ ≥ 10: the transformed rejection method with squeeze "PTRS" of Hörmann (1993, Insurance:
 //!   Mathematics and Economics 12, 39), exact for every λ, with its constants
@@ -9,6 +13,14 @@
 use rand::Rng;
 
 use super::special::ln_gamma;
+use crate::data::spectra::fill_normal;
+
+/// One N(0, 1) draw.
+pub fn standard_normal<R: Rng>(rng: &mut R) -> f64 {
+    let mut draw = [0.0];
+    fill_normal(rng, 1.0, &mut draw);
+    draw[0]
+}
 
 /// Below this mean, inversion; at and above it, PTRS.
 const INVERSION_LIMIT: f64 = 10.0;
