@@ -133,7 +133,7 @@ pub fn simulate_images(config: &ImageSimConfig) -> Result<ImageSet, String> {
              (simulate parts with different seeds)",
             config.n_galaxies,
             total as f64 * 4.0 / f64::from(1u32 << 30),
-            MAX_PIXELS * 4 >> 30
+            (MAX_PIXELS * 4) >> 30
         ));
     }
     let context = Context::new(config.survey.clone(), config.seed, config.galactic_ebv)?;
