@@ -241,4 +241,13 @@ fn zcnn_simulate_writes_an_image_dataset_folder() {
         support::s(&out),
     ]);
     assert!(err.contains("GiB"), "{err}");
+    let err = support::fails(&[
+        "simulate",
+        "--preset",
+        "seed",
+        "--no-ebv",
+        "--out",
+        support::s(&out),
+    ]);
+    assert!(err.contains("--no-ebv"), "{err}");
 }

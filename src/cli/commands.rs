@@ -40,6 +40,9 @@ pub fn dispatch(command: Command) -> Result<(), String> {
                 let n = n_spectra.unwrap_or(images::DEFAULT_IMAGES);
                 return images::simulate(name, &out, n, config.simulate.seed, !no_ebv);
             }
+            if no_ebv {
+                return Err("--no-ebv is for the image presets (sdss, sdss44, hsc)".into());
+            }
             let s = &mut config.simulate;
             s.preset = preset.unwrap_or(s.preset.clone());
             s.n_spectra = n_spectra.unwrap_or(s.n_spectra);
