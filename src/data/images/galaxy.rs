@@ -3,13 +3,12 @@
 
 use rand::Rng;
 
-use super::random::standard_normal;
-
 use super::buzzard::{BuzzardGalaxy, LSST_I};
 use super::context::Context;
 use super::morphology::{draw_axis_ratios, draw_radius};
 use super::photometry::{apparent_magnitude, Band};
 use super::population::TYPES;
+use super::random::standard_normal;
 use super::sersic::Sersic;
 use super::survey::{PopulationModel, SeeingModel, MAX_GALACTIC_EBV};
 
