@@ -8,7 +8,7 @@ use super::paths::{self, Plan};
 use super::pipeline::{self, build_model, check, check_run, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{import, Command, Common, NonFinite, Overrides, Threads};
+use super::{images, import, Command, Common, NonFinite, Overrides, Threads};
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
@@ -42,11 +42,29 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             out,
             preset,
             n_spectra,
+            no_ebv,
             snr,
             sed_dir,
             common,
             overwrite,
         } => {
+            if let Some(name) = preset.as_deref().filter(|p| images::is_image_preset(p)) {
+                if snr.is_some() || sed_dir.is_some() {
+                    return Err(format!(
+                        "--snr and --sed-dir are for spectra, not --preset {name}"
+                    ));
+                }
+                let config = settings(&common, |_| {}, check)?;
+                settings_inputs(&common, &config)
+                    .writes_in("--out", &out, &images::FILES)
+                    .check(overwrite.overwrite)?;
+                let n = n_spectra.unwrap_or(images::DEFAULT_IMAGES);
+                return images::simulate(name, &out, n, config.simulate.seed, !no_ebv)
+                    .map(|()| Outcome::Done);
+            }
+            if no_ebv {
+                return Err("--no-ebv is for the image presets (sdss, sdss44, hsc)".into());
+            }
             let flags = |c: &mut RunConfig| {
                 let s = &mut c.simulate;
                 s.preset = preset.unwrap_or(s.preset.clone());

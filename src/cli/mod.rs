@@ -7,6 +7,7 @@ mod compare;
 pub mod config;
 pub mod contract;
 mod files;
+mod images;
 mod import;
 mod labels;
 mod paths;
@@ -73,17 +74,21 @@ pub enum Command {
         #[command(flatten)]
         overwrite: Overwrite,
     },
-    /// Simulate a dataset: spectra.npy, wavelengths.npy, labels.csv and simulation.toml.
+    /// Simulate a dataset: spectra (spectra.npy, wavelengths.npy) or, with an image preset,
+    /// galaxy cutouts (images.npy); labels.csv and simulation.toml.
     Simulate {
         /// Output folder.
         #[arg(long, short)]
         out: PathBuf,
-        /// Instrument preset: seed or euclid.
+        /// Preset: seed or euclid (spectra); sdss, sdss44 or hsc (images).
         #[arg(long)]
         preset: Option<String>,
-        /// Number of spectra.
+        /// Number of spectra or cutouts.
         #[arg(long, short = 'n')]
         n_spectra: Option<usize>,
+        /// Images: no Galactic E(B−V) (every galaxy gets 0).
+        #[arg(long)]
+        no_ebv: bool,
         /// White noise at this signal-to-noise ratio.
         #[arg(long)]
         snr: Option<f64>,

@@ -85,8 +85,19 @@ impl FilterCurve {
 
     /// The photon-weighted mean flux density ⟨f_λ⟩ of an SED (units of its f_λ).
     pub fn mean_flux_density(&self, sed: &SedPoints) -> f64 {
-        let numerator = self.integrate(|lambda, t| interpolate(sed, lambda) * t * lambda);
-        numerator / self.integrate(|lambda, t| t * lambda)
+        let numerator =
+            self.integrate(|lambda, t| interpolate(&sed.lambda, &sed.flux, lambda) * t * lambda);
+        numerator / self.photon_weight()
+    }
+
+    /// ∫ T(λ) λ dλ \[Å²\], the denominator of ⟨f_λ⟩.
+    pub fn photon_weight(&self) -> f64 {
+        self.integrate(|lambda, t| t * lambda)
+    }
+
+    /// T(λ), linear between knots and zero outside them.
+    pub fn throughput_at(&self, lambda: f64) -> f64 {
+        interpolate(&self.lambda, &self.throughput, lambda)
     }
 
     /// The AB magnitude of an SED whose f_λ is in erg s⁻¹ cm⁻² Å⁻¹; `None` when its mean flux
@@ -113,15 +124,14 @@ impl FilterCurve {
     }
 }
 
-/// The SED's f_λ at `lambda`, linear between knots and zero outside them.
-fn interpolate(sed: &SedPoints, lambda: f64) -> f64 {
-    let l = &sed.lambda;
+/// The tabulated function (`l`, `y`) at `lambda`, linear between knots and zero outside them.
+fn interpolate(l: &[f64], y: &[f64], lambda: f64) -> f64 {
     if lambda < l[0] || lambda > l[l.len() - 1] {
         return 0.0;
     }
     let upper = l.partition_point(|&x| x < lambda).clamp(1, l.len() - 1);
     let (x0, x1) = (l[upper - 1], l[upper]);
-    let (y0, y1) = (sed.flux[upper - 1], sed.flux[upper]);
+    let (y0, y1) = (y[upper - 1], y[upper]);
     y0 + (y1 - y0) * (lambda - x0) / (x1 - x0)
 }
 

@@ -4,6 +4,8 @@
 //!   line-spread function, flux-conserving rebinning, noise, normalisation) and the loader of
 //!   user `.sed` files.
 //! - [`filters`]: photometric filter curves and synthetic AB magnitudes through them.
+//! - [`images`]: the multi-band galaxy image simulator (SDSS- and HSC-like cutouts).
 
 pub mod filters;
+pub mod images;
 pub mod spectra;

@@ -41,7 +41,9 @@ mod templates;
 pub use absorption::{pseudo_ew, AbsorptionLine, LickIndex, MG_B, NA_D};
 pub use config::{FluxScale, LineSpread, SimConfig, EUCLID_ELECTRONS_PER_FLUX, PRESET_NAMES};
 pub use contamination::Contamination;
+pub use draw::{check_range, stream_rng, uniform};
 pub use dust::{calzetti_k, transmission as dust_transmission};
+pub use gauss::fill_normal;
 pub use grid::ObservedGrid;
 pub use indices::{dn4000, PASSIVE_DN4000};
 pub use library::{
