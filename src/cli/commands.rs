@@ -55,12 +55,12 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                     ));
                 }
                 let config = settings(&common, |_| {}, check)?;
+                let n = n_spectra.unwrap_or(images::DEFAULT_IMAGES);
+                let sim = images::settings(name, n, config.simulate.seed, !no_ebv)?;
                 settings_inputs(&common, &config)
                     .writes_in("--out", &out, &images::FILES)
                     .check(overwrite.overwrite)?;
-                let n = n_spectra.unwrap_or(images::DEFAULT_IMAGES);
-                return images::simulate(name, &out, n, config.simulate.seed, !no_ebv)
-                    .map(|()| Outcome::Done);
+                return images::simulate(name, &sim, &out).map(|()| Outcome::Done);
             }
             if no_ebv {
                 return Err("--no-ebv is for the image presets (sdss, sdss44, hsc)".into());

@@ -43,28 +43,30 @@ pub fn is_image_preset(preset: &str) -> bool {
     IMAGE_PRESETS.contains(&preset)
 }
 
-/// Simulates `n` cutouts of `preset` from `seed` and writes the dataset folder `out`.
-pub fn simulate(
+/// The settings of `n` cutouts of `preset` from `seed`, checked before any work.
+pub fn settings(
     preset: &str,
-    out: &Path,
     n: usize,
     seed: u64,
     galactic_ebv: bool,
-) -> Result<(), String> {
-    let start = std::time::Instant::now();
+) -> Result<ImageSimConfig, String> {
     let mut config = ImageSimConfig::preset(preset, n, seed)?;
     config.galactic_ebv = galactic_ebv;
-    let set = simulate_images(&config)?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Simulates the cutouts of `config` (the preset `preset`) and writes the dataset folder `out`.
+pub fn simulate(preset: &str, config: &ImageSimConfig, out: &Path) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    let set = simulate_images(config)?;
     // All files appear at once, or none.
     let staged = StagedDir::new(out).map_err(|e| e.to_string())?;
     let [images, labels, simulation] = FILES;
     let shape = [set.len(), set.bands.len(), set.size, set.size];
     write_npy(&staged.file(images), &shape, &set.images)?;
     write_atomic(&staged.file(labels), &labels_csv(&set, preset)?)?;
-    write_atomic(
-        &staged.file(simulation),
-        simulation_toml(&config).as_bytes(),
-    )?;
+    write_atomic(&staged.file(simulation), simulation_toml(config).as_bytes())?;
     staged.commit().map_err(|e| e.to_string())?;
     let seconds = start.elapsed().as_secs_f64();
     eprintln!(

@@ -40,6 +40,29 @@ impl ImageSimConfig {
             noise: true,
         })
     }
+
+    /// Checks the run before any work: at least one galaxy, and all cutouts within
+    /// [`MAX_PIXELS`]. Returns the pixels per cutout and in all.
+    pub fn validate(&self) -> Result<(usize, usize), String> {
+        if self.n_galaxies == 0 {
+            return Err("the number of galaxies must be at least 1".into());
+        }
+        let per = self.survey.bands.len() * self.survey.stamp * self.survey.stamp;
+        let total = self
+            .n_galaxies
+            .checked_mul(per)
+            .ok_or_else(|| format!("{} cutouts of {per} pixels overflow", self.n_galaxies))?;
+        if total > MAX_PIXELS {
+            return Err(format!(
+                "{} cutouts of {per} pixels need {:.1} GiB; at most {} GiB are simulated at once \
+                 (simulate parts with different seeds)",
+                self.n_galaxies,
+                total as f64 * 4.0 / f64::from(1u32 << 30),
+                (MAX_PIXELS * 4) >> 30
+            ));
+        }
+        Ok((per, total))
+    }
 }
 
 /// The truth about one cutout.
@@ -119,23 +142,7 @@ impl ImageSet {
 /// Simulates `config.n_galaxies` cutouts. Galaxy i draws everything from the stream
 /// (seed, [`IMAGE_STREAM`], i), so the set depends on the seed only, not on the thread count.
 pub fn simulate_images(config: &ImageSimConfig) -> Result<ImageSet, String> {
-    if config.n_galaxies == 0 {
-        return Err("the number of galaxies must be at least 1".into());
-    }
-    let per = config.survey.bands.len() * config.survey.stamp * config.survey.stamp;
-    let total = config
-        .n_galaxies
-        .checked_mul(per)
-        .ok_or_else(|| format!("{} cutouts of {per} pixels overflow", config.n_galaxies))?;
-    if total > MAX_PIXELS {
-        return Err(format!(
-            "{} cutouts of {per} pixels need {:.1} GiB; at most {} GiB are simulated at once \
-             (simulate parts with different seeds)",
-            config.n_galaxies,
-            total as f64 * 4.0 / f64::from(1u32 << 30),
-            (MAX_PIXELS * 4) >> 30
-        ));
-    }
+    let (per, total) = config.validate()?;
     let context = Context::new(config.survey.clone(), config.seed, config.galactic_ebv)?;
     let survey = &context.survey;
     let mut images = vec![0.0f32; total];
