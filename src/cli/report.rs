@@ -5,8 +5,9 @@ use super::config::ModelConfig;
 use super::files::write_atomic;
 use super::pipeline::{binning, redshifts};
 use crate::metrics::{
-    classification_accuracy, mean_crps, pit_histogram, pit_values, residual_profile,
-    total_variation_distance, PointMetrics, ResidualAxis,
+    brier_score, cde_loss, classification_accuracy, mean_crps, pit_histogram, pit_values,
+    residual_profile, total_variation_distance, PitStatistics, PointMetrics, RailPointMetrics,
+    ResidualAxis,
 };
 use crate::redshift::binning::ZBinning;
 use crate::report::plots::{plot_pit_histogram, plot_residuals, plot_z_pred_vs_true};
@@ -21,7 +22,11 @@ const DEFINITIONS: &str = "dz = (z_pred - z_true)/(1 + z_true); bias = mean(dz),
 sigma_nmad = 1.4826 median|dz - median dz|; eta_X = fraction |dz| > X; frac_0_01 = fraction |dz| > 0.01; \
 success_0_003 = fraction |dz| <= 0.003; accuracy = predicted bin == true bin; \
 crps = mean over objects of sum_k (CDF_pred,k - CDF_true,k)^2 * bin width; pit = CDF_pred(z_true); \
-tv_distance = total-variation distance between the histograms of z_pred and z_true";
+tv_distance = total-variation distance between the histograms of z_pred and z_true; \
+as LSST DESC RAIL/qp: sigma_iqr = (P75(dz) - P25(dz))/1.349; point_outlier_rate = fraction |dz| > max(0.06, 3 sigma_iqr); \
+pit_ks, pit_cvm = scipy kstest / cramervonmises of the PIT against U(0,1); pit_ad = scipy anderson_ksamp of the PIT against linspace(0,1,n); \
+pit_outlier_rate = mass of qp's 100-quantile piecewise PIT CDF below 1e-4 and above 0.9999; \
+cde_loss = mean(sum_k p_k^2 - 2 p_bin(z_true)) / bin width (Izbicki & Lee 2017); brier = mean sum_k (p_k - onehot_k(z_true))^2";
 
 /// Everything computed on one evaluation set.
 pub struct Evaluation {
@@ -42,17 +47,21 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
     let profile_bins = ZBinning::new(range.z_min(), range.z_max(), 40)?;
     let profile = residual_profile(&z_pred, &z_true, ResidualAxis::ZTrue, &profile_bins)?;
     let tv = total_variation_distance(&profile_bins, &z_pred, &z_true)?;
-    let (accuracy, crps, pit) = match &pdfs {
+    let rail = RailPointMetrics::compute(&z_pred, &z_true)?;
+    let (accuracy, crps, pit, cde, brier) = match &pdfs {
         Some(pdfs) => {
             let b = binning(m)?;
             (
                 Some(classification_accuracy(&b, pdfs, &z_true)?),
                 Some(mean_crps(&b, pdfs, &z_true)?),
                 Some(pit_values(&b, pdfs, &z_true)?),
+                Some(cde_loss(&b, pdfs, &z_true)?),
+                Some(brier_score(&b, pdfs, &z_true)?),
             )
         }
-        None => (None, None, None),
+        None => (None, None, None, None, None),
     };
+    let pit_stats = pit.as_deref().map(PitStatistics::compute).transpose()?;
     let pit_hist = pit
         .as_ref()
         .map(|p| pit_histogram(p, PIT_BINS))
@@ -75,6 +84,14 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         "residual_slope": profile.slope,
         "residual_profile": { "z_true_centers": profile.centers, "mean_dz": profile.mean_delta_z, "counts": profile.counts },
         "pit_histogram": pit_hist,
+        "sigma_iqr": rail.sigma_iqr,
+        "point_outlier_rate": rail.outlier_rate,
+        "pit_ks": pit_stats.as_ref().map(|s| s.ks),
+        "pit_cvm": pit_stats.as_ref().map(|s| s.cvm),
+        "pit_ad": pit_stats.as_ref().and_then(|s| s.ad),
+        "pit_outlier_rate": pit_stats.as_ref().map(|s| s.outlier_rate),
+        "cde_loss": cde,
+        "brier": brier,
         "estimator": if pdfs.is_some() { m.estimator.as_str() } else { "regression" },
         "definitions": DEFINITIONS,
     });
@@ -111,6 +128,17 @@ pub fn table(report: &Value) -> String {
         ("success |Δz| ≤ 0.003", pct("success_0_003")),
         ("bin accuracy", pct("accuracy")),
         ("CRPS", num("crps")),
+        ("σ_IQR (RAIL)", num("sigma_iqr")),
+        (
+            "outliers |Δz| > max(0.06, 3σ_IQR)",
+            pct("point_outlier_rate"),
+        ),
+        ("PIT KS", num("pit_ks")),
+        ("PIT CvM", num("pit_cvm")),
+        ("PIT AD", num("pit_ad")),
+        ("PIT outlier rate", pct("pit_outlier_rate")),
+        ("CDE loss", num("cde_loss")),
+        ("Brier score", num("brier")),
     ];
     let mut out = String::from("| metric | value |\n|---|---|\n");
     for (name, value) in rows {
