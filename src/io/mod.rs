@@ -9,6 +9,9 @@ pub mod checkpoint;
 #[cfg(feature = "cli")]
 pub mod fits;
 #[cfg(feature = "cli")]
+pub mod fits_write;
+#[cfg(feature = "cli")]
 pub mod npy;
+pub mod staged;
 
 pub use atomic::write_atomic;
