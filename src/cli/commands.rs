@@ -5,7 +5,7 @@ use super::files;
 use super::pipeline::{self, build_model, check, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{import, Command, Common, NonFinite, Overrides};
+use super::{import, outputs, row_labels, Command, Common, NonFinite, Overrides};
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
@@ -86,10 +86,20 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             spectra,
             out,
             pdfs,
+            catalog,
+            catalog_pdf,
+            labels,
             common,
         } => {
             set_threads(&common)?;
-            predict_file(&checkpoint, &spectra, &out, pdfs.as_deref())
+            let inputs = [checkpoint.as_path(), spectra.as_path(), out.as_path()];
+            let outputs = outputs::SurveyOutputs {
+                catalog: catalog.as_deref(),
+                catalog_pdf,
+                pdfs: pdfs.as_deref(),
+                inputs: &inputs,
+            };
+            predict_file(&checkpoint, &spectra, &out, labels.as_deref(), &outputs)
         }
         Command::Compare {
             runs,
@@ -359,15 +369,21 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
     Ok(())
 }
 
-/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file.
+/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file, and
+/// the survey outputs (FITS catalogue, qp PDFs) asked for.
 fn predict_file(
     checkpoint: &Path,
     spectra: &Path,
     out: &Path,
-    pdf_path: Option<&Path>,
+    labels: Option<&Path>,
+    survey: &outputs::SurveyOutputs,
 ) -> Result<(), String> {
     let ckpt = files::read_checkpoint(checkpoint)?;
     let (n, pixels, flux) = files::read_spectra(spectra)?;
+    let labels = labels
+        .map(|path| row_labels::read_row_labels(path, n))
+        .transpose()?
+        .unwrap_or_default();
     let mut model = build_model(&ckpt.config.model, pixels)?;
     ckpt.restore(&mut model, None)?;
     let set = files::DatasetFiles {
@@ -377,10 +393,24 @@ fn predict_file(
     };
     let raw = outputs(&mut model, &set, 0..n)?;
     let (z, pdfs) = pipeline::redshifts(&ckpt.config.model, &raw)?;
-    files::write_predictions(out, &ckpt.config.model, &z, pdfs.as_deref())?;
-    if let (Some(path), Some(p)) = (pdf_path, &pdfs) {
-        files::write_npy(path, &[n, ckpt.config.model.bins], p)?;
+    let wants_pdfs = survey.catalog.is_some() || survey.pdfs.is_some();
+    match &pdfs {
+        None if wants_pdfs => {
+            return Err(
+                "--pdfs and --catalog need a classifier's PDFs; this model regresses z".into(),
+            )
+        }
+        None => {}
+        Some(p) => {
+            let provenance = outputs::Provenance::new(checkpoint, &ckpt.config.model)?;
+            let binning = pipeline::binning(&ckpt.config.model)?;
+            outputs::write_survey_outputs(survey, &provenance, &binning, &labels, &z, p)?;
+            if let Some(path) = survey.pdfs.filter(|p| !outputs::is_hdf5(p)) {
+                files::write_npy(path, &[n, ckpt.config.model.bins], p)?;
+            }
+        }
     }
+    files::write_predictions(out, &ckpt.config.model, &z, pdfs.as_deref())?;
     eprintln!("predicted {n} spectra → {}", out.display());
     Ok(())
 }

@@ -7,9 +7,11 @@ mod compare;
 pub mod config;
 mod files;
 mod import;
+mod outputs;
 mod pipeline;
 mod progress;
 mod report;
+mod row_labels;
 
 pub use pipeline::check as check_config;
 
@@ -143,9 +145,18 @@ pub enum Command {
         /// Output CSV of predictions.
         #[arg(long, short)]
         out: PathBuf,
-        /// Also write the full distributions [n, bins] to this NPY file.
+        /// Also write the full distributions: .hdf5/.h5 as a qp `hist` ensemble (RAIL), else NPY [n, bins].
         #[arg(long)]
         pdfs: Option<PathBuf>,
+        /// Also write a FITS catalogue (BINTABLE REDSHIFTS: ID, Z, ZERR, quantiles, Z_CONF, ZWARN).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Put each PDF into the FITS catalogue as a vector column PDF (Euclid PHZ style).
+        #[arg(long, requires = "catalog")]
+        catalog_pdf: bool,
+        /// CSV with one row per spectrum (labels.csv): ids (id or index), true z, masked_fraction.
+        #[arg(long)]
+        labels: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
