@@ -249,20 +249,6 @@ fn utc_from_unix(seconds: u64) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unix_times_to_utc_dates() {
-        assert_eq!(utc_from_unix(0), "1970-01-01T00:00:00");
-        // date -u -d @951782400 → 2000-02-29 00:00:00 (a leap day)
-        assert_eq!(utc_from_unix(951_782_400), "2000-02-29T00:00:00");
-        // date -u -d @1796300000 → 2026-12-03T12:13:20
-        assert_eq!(utc_from_unix(1_796_300_000), "2026-12-03T12:13:20");
-    }
-}
-
 /// What `predict` writes besides its CSV.
 pub struct SurveyOutputs<'a> {
     pub catalog: Option<&'a Path>,
@@ -390,4 +376,18 @@ fn write_qp(
         "{}: this zcnn was built without HDF5; rebuild with `--features hdf5` (needs libhdf5-dev), or write NPY PDFs",
         path.display()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_times_to_utc_dates() {
+        assert_eq!(utc_from_unix(0), "1970-01-01T00:00:00");
+        // date -u -d @951782400 → 2000-02-29 00:00:00 (a leap day)
+        assert_eq!(utc_from_unix(951_782_400), "2000-02-29T00:00:00");
+        // date -u -d @1796300000 → 2026-12-03T12:13:20
+        assert_eq!(utc_from_unix(1_796_300_000), "2026-12-03T12:13:20");
+    }
 }
