@@ -12,6 +12,8 @@ pub mod fits;
 pub mod fits_write;
 #[cfg(feature = "cli")]
 pub mod npy;
+#[cfg(feature = "cli")]
+pub mod npy_rows;
 #[cfg(feature = "hdf5")]
 pub mod qp_hdf5;
 pub mod staged;
