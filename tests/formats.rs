@@ -178,6 +178,62 @@ fn an_existing_output_or_an_input_is_never_overwritten() {
     assert!(!dir.join("new.fits").exists() && !dir.join("new.fits.part").exists());
 }
 
+#[test]
+fn results_do_not_depend_on_the_chunk_size() {
+    let dir = scratch("chunks");
+    let (data, checkpoint) = trained(&dir);
+    let write = |name: &str, chunk: &str| {
+        let out = dir.join(name);
+        std::fs::create_dir_all(&out).unwrap();
+        let mut args = predict_args(&checkpoint, &data, &out);
+        args.extend(
+            [
+                "--chunk-size",
+                chunk,
+                "--catalog",
+                s(&out.join("catalog.fits")),
+                "--catalog-pdf",
+                "--pdfs",
+                s(&out.join("pdfs.npy")),
+            ]
+            .map(String::from),
+        );
+        run(&args);
+        out
+    };
+    let (whole, pieces) = (write("whole", "4096"), write("pieces", "7"));
+    for file in ["predictions.csv", "pdfs.npy"] {
+        let a = std::fs::read(whole.join(file)).unwrap();
+        assert_eq!(a, std::fs::read(pieces.join(file)).unwrap(), "{file}");
+    }
+    // The catalogues differ only in the DATE card.
+    let without_date = |path: PathBuf| {
+        let bytes = std::fs::read(path).unwrap();
+        bytes
+            .chunks(80)
+            .filter(|c| !c.starts_with(b"DATE    ="))
+            .flatten()
+            .copied()
+            .collect::<Vec<u8>>()
+    };
+    assert_eq!(
+        without_date(whole.join("catalog.fits")),
+        without_date(pieces.join("catalog.fits"))
+    );
+    let err = fails(&[
+        "predict",
+        "--checkpoint",
+        s(&checkpoint),
+        "--spectra",
+        s(&data.join("spectra.npy")),
+        "--out",
+        s(&dir.join("x.csv")),
+        "--chunk-size",
+        "0",
+    ]);
+    assert!(err.contains("--chunk-size"), "{err}");
+}
+
 #[cfg(not(feature = "hdf5"))]
 #[test]
 fn hdf5_pdfs_without_the_feature_are_a_clear_error() {

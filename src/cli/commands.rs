@@ -5,7 +5,7 @@ use super::files;
 use super::pipeline::{self, build_model, check, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{import, outputs, row_labels, Command, Common, NonFinite, Overrides};
+use super::{import, outputs, predict_sink, row_labels, Command, Common, NonFinite, Overrides};
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
@@ -89,17 +89,19 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             catalog,
             catalog_pdf,
             labels,
+            chunk_size,
             common,
         } => {
             set_threads(&common)?;
-            let inputs = [checkpoint.as_path(), spectra.as_path(), out.as_path()];
-            let outputs = outputs::SurveyOutputs {
+            let inputs = [checkpoint.as_path(), spectra.as_path()];
+            let paths = predict_sink::OutputPaths {
+                csv: &out,
                 catalog: catalog.as_deref(),
                 catalog_pdf,
                 pdfs: pdfs.as_deref(),
                 inputs: &inputs,
             };
-            predict_file(&checkpoint, &spectra, &out, labels.as_deref(), &outputs)
+            predict_file(&checkpoint, &spectra, labels.as_deref(), chunk_size, &paths)
         }
         Command::Compare {
             runs,
@@ -369,48 +371,62 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
     Ok(())
 }
 
-/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file, and
-/// the survey outputs (FITS catalogue, qp PDFs) asked for.
+/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file, read
+/// and written a chunk at a time (memory bounded by the chunk, not the file), in input order,
+/// with the survey outputs asked for. Ctrl-C stops it with no output left half-written.
 fn predict_file(
     checkpoint: &Path,
     spectra: &Path,
-    out: &Path,
     labels: Option<&Path>,
-    survey: &outputs::SurveyOutputs,
+    chunk_size: usize,
+    paths: &predict_sink::OutputPaths,
 ) -> Result<(), String> {
+    if chunk_size == 0 {
+        return Err("--chunk-size must be at least 1".into());
+    }
     let ckpt = files::read_checkpoint(checkpoint)?;
-    let (n, pixels, flux) = files::read_spectra(spectra)?;
+    let mut rows = crate::io::npy_rows::NpyRows::open(spectra)?;
+    let (n, pixels) = (rows.rows(), rows.cols());
     let labels = labels
         .map(|path| row_labels::read_row_labels(path, n))
         .transpose()?
         .unwrap_or_default();
-    let mut model = build_model(&ckpt.config.model, pixels)?;
+    let m = &ckpt.config.model;
+    let mut model = build_model(m, pixels)?;
     ckpt.restore(&mut model, None)?;
-    let set = files::DatasetFiles {
-        pixels,
-        flux,
-        z: vec![0.0; n],
-    };
-    let raw = outputs(&mut model, &set, 0..n)?;
-    let (z, pdfs) = pipeline::redshifts(&ckpt.config.model, &raw)?;
-    let wants_pdfs = survey.catalog.is_some() || survey.pdfs.is_some();
-    match &pdfs {
-        None if wants_pdfs => {
-            return Err(
-                "--pdfs and --catalog need a classifier's PDFs; this model regresses z".into(),
-            )
+    let binning = pipeline::is_classifier(m)?
+        .then(|| pipeline::binning(m))
+        .transpose()?;
+    let provenance = outputs::Provenance::new(checkpoint, m)?;
+    let mut sink = predict_sink::PredictionSink::create(paths, &provenance, binning, labels, n)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    // A second installation in one process fails; Ctrl-C then ends the process as usual.
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let bar = indicatif::ProgressBar::new(n as u64);
+    let started = std::time::Instant::now();
+    let mut flux = Vec::new();
+    let mut first = 0;
+    while first < n {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(format!(
+                "interrupted after {first} of {n} spectra: no output was written or replaced"
+            ));
         }
-        None => {}
-        Some(p) => {
-            let provenance = outputs::Provenance::new(checkpoint, &ckpt.config.model)?;
-            let binning = pipeline::binning(&ckpt.config.model)?;
-            outputs::write_survey_outputs(survey, &provenance, &binning, &labels, &z, p)?;
-            if let Some(path) = survey.pdfs.filter(|p| !outputs::is_hdf5(p)) {
-                files::write_npy(path, &[n, ckpt.config.model.bins], p)?;
-            }
-        }
+        let count = rows.read_chunk(chunk_size, &mut flux)?;
+        let mut raw = predict(&mut model, &flux, &[], 256).map_err(|e| e.to_string())?;
+        let (z, pdfs) = pipeline::redshifts(m, &raw.swap_remove(0))?;
+        sink.append(first, &z, pdfs.as_deref())?;
+        first += count;
+        bar.set_position(first as u64);
     }
-    files::write_predictions(out, &ckpt.config.model, &z, pdfs.as_deref())?;
-    eprintln!("predicted {n} spectra → {}", out.display());
+    sink.finish()?;
+    bar.finish_and_clear();
+    eprintln!(
+        "predicted {n} spectra in {:.1} s ({:.0} spectra/s) → {}",
+        started.elapsed().as_secs_f64(),
+        n as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        paths.csv.display()
+    );
     Ok(())
 }

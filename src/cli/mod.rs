@@ -9,6 +9,7 @@ mod files;
 mod import;
 mod outputs;
 mod pipeline;
+mod predict_sink;
 mod progress;
 mod report;
 mod row_labels;
@@ -157,6 +158,9 @@ pub enum Command {
         /// CSV with one row per spectrum (labels.csv): ids (id or index), true z, masked_fraction.
         #[arg(long)]
         labels: Option<PathBuf>,
+        /// Spectra read, predicted and written at a time (bounds the memory; results do not depend on it).
+        #[arg(long, default_value_t = 4096)]
+        chunk_size: usize,
         #[command(flatten)]
         common: Common,
     },

@@ -12,13 +12,25 @@ pub struct StagedPath {
     path: PathBuf,
     temporary: PathBuf,
     committed: bool,
+    /// Whether `commit` may replace an existing file (atomically).
+    replace: bool,
 }
 
 impl StagedPath {
     /// Stages an output at `path`. Refuses an existing `path` (a good file is never replaced
     /// by a streamed one) and a `path` that is one of `inputs`.
     pub fn new(path: &Path, inputs: &[&Path]) -> Result<Self, String> {
-        if path.exists() {
+        Self::staged(path, inputs, false)
+    }
+
+    /// As [`StagedPath::new`], but the complete file atomically replaces an existing `path`
+    /// (for outputs that zcnn always overwrote, such as the predictions CSV).
+    pub fn replacing(path: &Path, inputs: &[&Path]) -> Result<Self, String> {
+        Self::staged(path, inputs, true)
+    }
+
+    fn staged(path: &Path, inputs: &[&Path], replace: bool) -> Result<Self, String> {
+        if !replace && path.exists() {
             return Err(format!(
                 "{}: already exists; zcnn does not overwrite an output (remove it or choose another name)",
                 path.display()
@@ -33,6 +45,7 @@ impl StagedPath {
             path: path.to_path_buf(),
             temporary: PathBuf::from(name),
             committed: false,
+            replace,
         })
     }
 
@@ -49,7 +62,7 @@ impl StagedPath {
     /// Renames the complete temporary file to the final path (refusing to replace a file that
     /// appeared there meanwhile).
     pub fn commit(mut self) -> Result<(), String> {
-        if self.path.exists() {
+        if !self.replace && self.path.exists() {
             return Err(format!(
                 "{}: appeared while writing; the new output is left in {}",
                 self.path.display(),
@@ -121,6 +134,11 @@ mod tests {
         let input = dir.join("spectra.npy");
         let err = StagedPath::new(&input, &[&input]).expect_err("input");
         assert!(err.contains("cannot be an input"), "{err}");
+        let replacing = StagedPath::replacing(&out, &[]).expect("replacing");
+        fs::write(replacing.temporary(), b"newer").expect("write");
+        replacing.commit().expect("commit");
+        assert_eq!(fs::read(&out).expect("read"), b"newer");
+        fs::write(&out, b"good").expect("write");
         assert_eq!(fs::read(&out).expect("read"), b"good");
         fs::remove_dir_all(&dir).expect("clean up");
     }
