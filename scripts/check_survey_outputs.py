@@ -4,7 +4,7 @@ numbers (run by tests/formats.rs; needs qp-prob, h5py, astropy, pyarrow).
 
 usage: check_survey_outputs.py FOLDER
 FOLDER holds what tests/formats.rs made: predictions.csv, catalog.fits, report/report.json,
-and pdfs.hdf5 when zcnn was built with the hdf5 feature.
+pdfs.hdf5 when zcnn was built with the hdf5 feature, catalog.parquet with the parquet feature.
 Exit status 0: every check passed; 1: a check failed; 3: a reader is missing.
 """
 import csv
@@ -83,6 +83,18 @@ def check_qp(folder, catalog, report):
           "qp PIT outlier rate = report pit_outlier_rate")
 
 
+def check_parquet(folder, catalog):
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(os.path.join(folder, "catalog.parquet"))
+    assert parquet.metadata.num_row_groups > 1, "one row group per chunk"
+    assert len(parquet.schema_arrow.metadata[b"checkpoint_sha256"]) == 64
+    table = parquet.read().to_pandas()
+    for column, fits_column in [("id", "ID"), ("z", "Z"), ("z_err", "ZERR"), ("z_q16", "Z_Q16"),
+                                ("z_conf", "Z_CONF"), ("zwarn", "ZWARN")]:
+        close(table[column], catalog[fits_column], 0, f"parquet {column} = FITS {fits_column}")
+
+
 def main():
     folder = sys.argv[1]
     with open(os.path.join(folder, "predictions.csv")) as f:
@@ -100,6 +112,15 @@ def main():
         check_qp(folder, catalog, report)
     else:
         print("note: no pdfs.hdf5 (zcnn built without the hdf5 feature)")
+    if os.path.exists(os.path.join(folder, "catalog.parquet")):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError as e:
+            print(f"missing: {e}")
+            sys.exit(3)
+        check_parquet(folder, catalog)
+    else:
+        print("note: no catalog.parquet (zcnn built without the parquet feature)")
 
 
 if __name__ == "__main__":

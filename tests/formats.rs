@@ -1,8 +1,8 @@
-//! Survey outputs (FITS catalogue, qp HDF5 PDFs) as a user writes them with `zcnn predict`,
+//! Survey outputs (FITS catalogue, qp HDF5 PDFs, Parquet) as a user writes them with `zcnn predict`,
 //! read back by the ecosystem's own readers (astropy, qp) through
 //! `scripts/check_survey_outputs.py`, and the cases where nothing may be written.
 //!
-//! The Python check needs qp-prob, h5py and astropy (`.ci/run` installs them in a venv and
+//! The Python check needs qp-prob, h5py, astropy and pyarrow (`.ci/run` installs them in a venv and
 //! sets ZCNN_PYTHON). Under CI (CI=true) a missing reader fails the test; elsewhere it prints
 //! "skipped: …".
 #![cfg(feature = "cli")]
@@ -79,6 +79,10 @@ fn predict_writes_a_catalogue_and_qp_pdfs_that_survey_tools_read() {
     args.extend(["--catalog", s(&dir.join("catalog.fits")), "--catalog-pdf"].map(String::from));
     if cfg!(feature = "hdf5") {
         args.extend(["--pdfs", s(&dir.join("pdfs.hdf5"))].map(String::from));
+    }
+    if cfg!(feature = "parquet") {
+        let parquet = dir.join("catalog.parquet");
+        args.extend(["--parquet", s(&parquet), "--chunk-size", "64"].map(String::from));
     }
     run(&args);
 

@@ -88,6 +88,7 @@ pub fn dispatch(command: Command) -> Result<(), String> {
             pdfs,
             catalog,
             catalog_pdf,
+            parquet,
             labels,
             chunk_size,
             common,
@@ -99,6 +100,7 @@ pub fn dispatch(command: Command) -> Result<(), String> {
                 catalog: catalog.as_deref(),
                 catalog_pdf,
                 pdfs: pdfs.as_deref(),
+                parquet: parquet.as_deref(),
                 inputs: &inputs,
             };
             predict_file(&checkpoint, &spectra, labels.as_deref(), chunk_size, &paths)

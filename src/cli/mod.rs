@@ -8,6 +8,8 @@ pub mod config;
 mod files;
 mod import;
 mod outputs;
+#[cfg(feature = "parquet")]
+mod parquet_out;
 mod pipeline;
 mod predict_sink;
 mod progress;
@@ -152,6 +154,9 @@ pub enum Command {
         /// Also write a FITS catalogue (BINTABLE REDSHIFTS: ID, Z, ZERR, quantiles, Z_CONF, ZWARN).
         #[arg(long)]
         catalog: Option<PathBuf>,
+        /// Also write the point estimates as a Parquet table (feature parquet), a row group per chunk.
+        #[arg(long)]
+        parquet: Option<PathBuf>,
         /// Put each PDF into the FITS catalogue as a vector column PDF (Euclid PHZ style).
         #[arg(long, requires = "catalog")]
         catalog_pdf: bool,

@@ -23,6 +23,8 @@ pub struct OutputPaths<'a> {
     pub catalog_pdf: bool,
     /// `.hdf5`/`.h5`: a qp ensemble; anything else: NPY `[n, bins]` (replaced if it exists).
     pub pdfs: Option<&'a Path>,
+    /// A Parquet table of the point estimates, one row group per chunk.
+    pub parquet: Option<&'a Path>,
     /// The files read, which no output may replace.
     pub inputs: &'a [&'a Path],
 }
@@ -35,6 +37,8 @@ pub struct PredictionSink {
     npy: Option<(npyz::NpyWriter<f32, BufWriter<File>>, StagedPath)>,
     #[cfg(feature = "hdf5")]
     qp: Option<crate::io::qp_hdf5::QpHistWriter>,
+    #[cfg(feature = "parquet")]
+    parquet: Option<(crate::io::parquet_write::ParquetTableWriter, bool)>,
     /// The bins of a classifier (none for a regression model, which writes only the CSV).
     binning: Option<ZBinning>,
     labels: RowLabels,
@@ -91,6 +95,13 @@ impl PredictionSink {
         }
         #[cfg(not(feature = "hdf5"))]
         no_hdf5(hdf5_path)?;
+        #[cfg(not(feature = "parquet"))]
+        if let Some(path) = paths.parquet {
+            return Err(format!(
+                "{}: this zcnn was built without Parquet; rebuild with `--features parquet`",
+                path.display()
+            ));
+        }
         Ok(Self {
             csv,
             csv_path,
@@ -109,6 +120,11 @@ impl PredictionSink {
                 )?),
                 _ => None,
             },
+            #[cfg(feature = "parquet")]
+            parquet: paths
+                .parquet
+                .map(|path| super::parquet_out::create(path, paths.inputs, provenance, &ids))
+                .transpose()?,
             binning,
             labels,
         })
@@ -166,6 +182,10 @@ impl PredictionSink {
             npy.extend(pdfs.iter().copied())
                 .map_err(|e| format!("{}: {e}", staged.path().display()))?;
         }
+        #[cfg(feature = "parquet")]
+        if let Some((table, numeric_ids)) = &mut self.parquet {
+            super::parquet_out::write_chunk(table, *numeric_ids, ids, z, &summaries)?;
+        }
         #[cfg(feature = "hdf5")]
         if let Some(qp) = &mut self.qp {
             write_qp_chunk(
@@ -201,6 +221,10 @@ impl PredictionSink {
         #[cfg(feature = "hdf5")]
         if let Some(qp) = self.qp {
             qp.finish()?;
+        }
+        #[cfg(feature = "parquet")]
+        if let Some((table, _)) = self.parquet {
+            table.finish()?;
         }
         self.csv_path.commit()
     }

@@ -14,6 +14,8 @@ pub mod fits_write;
 pub mod npy;
 #[cfg(feature = "cli")]
 pub mod npy_rows;
+#[cfg(feature = "parquet")]
+pub mod parquet_write;
 #[cfg(feature = "hdf5")]
 pub mod qp_hdf5;
 pub mod staged;
