@@ -183,6 +183,44 @@ fn an_existing_output_or_an_input_is_never_overwritten() {
 }
 
 #[test]
+fn an_error_after_some_chunks_leaves_no_output_behind() {
+    let dir = scratch("mid-run");
+    let (data, checkpoint) = trained(&dir);
+    // The last pixel of the last spectrum becomes NaN: the run fails in its fourth chunk.
+    let mut spectra = std::fs::read(data.join("spectra.npy")).unwrap();
+    let end = spectra.len();
+    spectra[end - 4..].copy_from_slice(&f32::NAN.to_le_bytes());
+    let bad = dir.join("bad.npy");
+    std::fs::write(&bad, spectra).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let csv = out.join("predictions.csv");
+    std::fs::write(&csv, "a good earlier CSV").unwrap();
+    let mut args = predict_args(&checkpoint, &data, &out);
+    let at = args.iter().position(|a| a == "--spectra").unwrap();
+    args[at + 1] = s(&bad).to_string();
+    args.extend(
+        [
+            "--chunk-size",
+            "50",
+            "--catalog",
+            s(&out.join("c.fits")),
+            "--pdfs",
+            s(&out.join("p.npy")),
+        ]
+        .map(String::from),
+    );
+    let err = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("bad.npy") && err.contains("row 199"), "{err}");
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(left, ["predictions.csv"], "only the earlier CSV remains");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "a good earlier CSV");
+}
+
+#[test]
 fn results_do_not_depend_on_the_chunk_size() {
     let dir = scratch("chunks");
     let (data, checkpoint) = trained(&dir);
