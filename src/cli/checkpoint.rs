@@ -132,6 +132,15 @@ impl Checkpoint {
         }
     }
 
+    /// The scales of a chunk of spectra against the contract (see [`InputContract::check_scales`]);
+    /// nothing to check without a contract ([`Checkpoint::check_inputs`] warned of that).
+    pub fn check_scales(&self, inputs: &Inputs) -> Result<(), String> {
+        match &self.contract {
+            Some(contract) => contract.check_scales(&self.path, inputs),
+            None => Ok(()),
+        }
+    }
+
     /// The model of the stored configuration for inputs of `pixels` pixels, with the stored
     /// weights. An error when the configuration does not describe the stored tensors (e.g. an
     /// edited `model.bins`).

@@ -8,7 +8,10 @@ use super::paths::{self, Plan};
 use super::pipeline::{self, build_model, check, check_run, dataset, optimizer, splits};
 use super::progress::Progress;
 use super::report;
-use super::{images, import, Command, Common, NonFinite, Overrides, Threads};
+use super::{
+    images, import, outputs, predict_sink, row_labels, Command, Common, NonFinite, Overrides,
+    Threads,
+};
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
@@ -165,6 +168,11 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             wavelengths,
             out,
             pdfs,
+            catalog,
+            catalog_pdf,
+            parquet,
+            labels,
+            chunk_size,
             threads,
             overwrite,
         } => {
@@ -172,16 +180,38 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 .reads("--checkpoint", &checkpoint)
                 .reads("--spectra", &spectra)
                 .writes("--out", &out);
-            if let Some(path) = &wavelengths {
-                plan = plan.reads("--wavelengths", path);
+            for (flag, path) in [("--wavelengths", &wavelengths), ("--labels", &labels)] {
+                if let Some(path) = path {
+                    plan = plan.reads(flag, path);
+                }
             }
-            if let Some(path) = &pdfs {
-                plan = plan.writes("--pdfs", path);
+            for (flag, path) in [
+                ("--pdfs", &pdfs),
+                ("--catalog", &catalog),
+                ("--parquet", &parquet),
+            ] {
+                if let Some(path) = path {
+                    plan = plan.writes(flag, path);
+                }
             }
             plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
-            let grid = wavelengths.as_deref();
-            predict_file(&checkpoint, &spectra, grid, &out, pdfs.as_deref()).map(|()| Outcome::Done)
+            let inputs = [checkpoint.as_path(), spectra.as_path()];
+            let paths = predict_sink::OutputPaths {
+                csv: &out,
+                catalog: catalog.as_deref(),
+                catalog_pdf,
+                pdfs: pdfs.as_deref(),
+                parquet: parquet.as_deref(),
+                inputs: &inputs,
+            };
+            let files = PredictInputs {
+                checkpoint: &checkpoint,
+                spectra: &spectra,
+                wavelengths: wavelengths.as_deref(),
+                labels: labels.as_deref(),
+            };
+            predict_file(&files, chunk_size, &paths).map(|()| Outcome::Done)
         }
         Command::Compare {
             runs,
@@ -518,30 +548,83 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
     Ok(())
 }
 
-/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file.
+/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file, read
+/// and written a chunk at a time (memory bounded by the chunk, not the file), in input order,
+/// with the survey outputs asked for. Ctrl-C stops it with no output left half-written.
+/// The files `zcnn predict` reads.
+struct PredictInputs<'a> {
+    checkpoint: &'a Path,
+    spectra: &'a Path,
+    /// The spectra's grid (default: the `wavelengths.npy` beside them).
+    wavelengths: Option<&'a Path>,
+    /// A `labels.csv` giving ids, true z and masked fractions.
+    labels: Option<&'a Path>,
+}
+
+/// `zcnn predict`: reads the spectra `chunk_size` at a time, checks each chunk against the
+/// checkpoint's input contract, and writes every output as it goes.
 fn predict_file(
-    checkpoint: &Path,
-    spectra: &Path,
-    wavelengths: Option<&Path>,
-    out: &Path,
-    pdf_path: Option<&Path>,
+    files: &PredictInputs,
+    chunk_size: usize,
+    paths: &predict_sink::OutputPaths,
 ) -> Result<(), String> {
-    let ckpt = files::read_checkpoint(checkpoint)?;
-    let (n, pixels, flux) = files::read_spectra(spectra)?;
-    let inputs = contract::spectra_inputs(spectra, wavelengths, pixels, &flux, None)?;
-    ckpt.check_inputs(&inputs)?;
-    let mut model = ckpt.model(pixels)?;
-    let set = files::DatasetFiles {
-        pixels,
-        flux,
-        z: vec![0.0; n],
-    };
-    let raw = outputs(&mut model, &set, 0..n)?;
-    let (z, pdfs) = pipeline::redshifts(&ckpt.config.model, &raw)?;
-    files::write_predictions(out, &ckpt.config.model, &z, pdfs.as_deref())?;
-    if let (Some(path), Some(p)) = (pdf_path, &pdfs) {
-        files::write_npy(path, &[n, ckpt.config.model.bins], p)?;
+    if chunk_size == 0 {
+        return Err("--chunk-size must be at least 1".into());
     }
-    eprintln!("predicted {n} spectra → {}", out.display());
+    let (checkpoint, spectra) = (files.checkpoint, files.spectra);
+    let ckpt = files::read_checkpoint(checkpoint)?;
+    let mut rows = crate::io::npy_rows::NpyRows::open(spectra)?;
+    let (n, pixels) = (rows.rows(), rows.cols());
+    // The size and the grid are checked once, the scales chunk by chunk.
+    let mut inputs: contract::Inputs<'static> =
+        contract::spectra_inputs(spectra, files.wavelengths, pixels, &[], None)?;
+    ckpt.check_inputs(&inputs)?;
+    inputs.wavelengths = None;
+    let labels = files
+        .labels
+        .map(|path| row_labels::read_row_labels(path, n))
+        .transpose()?
+        .unwrap_or_default();
+    let m = &ckpt.config.model;
+    let mut model = ckpt.model(pixels)?;
+    let binning = pipeline::is_classifier(m)?
+        .then(|| pipeline::binning(m))
+        .transpose()?;
+    let provenance = outputs::Provenance::new(checkpoint, m)?;
+    let mut sink = predict_sink::PredictionSink::create(paths, &provenance, binning, labels, n)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    // A second installation in one process fails; Ctrl-C then ends the process as usual.
+    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let bar = indicatif::ProgressBar::new(n as u64);
+    let started = std::time::Instant::now();
+    let mut flux = Vec::new();
+    let mut first = 0;
+    while first < n {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(format!(
+                "interrupted after {first} of {n} spectra: no output was written or replaced"
+            ));
+        }
+        let count = rows.read_chunk(chunk_size, &mut flux)?;
+        ckpt.check_scales(&contract::Inputs {
+            flux: &flux,
+            first,
+            ..inputs.clone()
+        })?;
+        let mut raw = predict(&mut model, &flux, &[], 256).map_err(|e| e.to_string())?;
+        let (z, pdfs) = pipeline::redshifts(m, &raw.swap_remove(0))?;
+        sink.append(first, &z, pdfs.as_deref())?;
+        first += count;
+        bar.set_position(first as u64);
+    }
+    sink.finish()?;
+    bar.finish_and_clear();
+    eprintln!(
+        "predicted {n} spectra in {:.1} s ({:.0} spectra/s) → {}",
+        started.elapsed().as_secs_f64(),
+        n as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        paths.csv.display()
+    );
     Ok(())
 }

@@ -56,6 +56,7 @@ pub struct InputContract {
 }
 
 /// Spectra offered to a model, with what is known about them.
+#[derive(Clone)]
 pub struct Inputs<'a> {
     /// The spectra file (named in messages).
     pub source: PathBuf,
@@ -66,6 +67,8 @@ pub struct Inputs<'a> {
     pub wavelengths: Option<(PathBuf, Vec<f32>)>,
     /// The normalisation the dataset folder records (`simulation.toml`), when it does.
     pub normalisation: Option<Normalisation>,
+    /// The index in `source` of the first spectrum of `flux` (a chunk of a larger file).
+    pub first: usize,
 }
 
 /// The inputs of a dataset folder: `spectra.npy`, and `wavelengths.npy` and `simulation.toml`
@@ -124,6 +127,7 @@ pub fn spectra_inputs<'a>(
         flux,
         wavelengths,
         normalisation,
+        first: 0,
     })
 }
 
@@ -240,11 +244,7 @@ impl InputContract {
     /// kind and size, the wavelength grid (when both sides know theirs) and the scale of every
     /// spectrum. Messages name both files and say what differs.
     pub fn check(&self, checkpoint: &Path, inputs: &Inputs) -> Result<(), String> {
-        let trained = format!(
-            "the checkpoint {} was trained on {}",
-            checkpoint.display(),
-            self.describe()
-        );
+        let trained = self.trained(checkpoint);
         let source = inputs.source.display();
         let InputShape::Spectra { pixels } = self.input else {
             return Err(format!("{trained}; {source} holds spectra"));
@@ -265,11 +265,22 @@ impl InputContract {
             ),
             (None, _) => {}
         }
-        self.check_scales(&trained, inputs)
+        self.check_scales(checkpoint, inputs)
     }
 
-    /// Every spectrum's scale within [`SCALE_TOLERANCE`] of the training range.
-    fn check_scales(&self, trained: &str, inputs: &Inputs) -> Result<(), String> {
+    /// "the checkpoint … was trained on …", the start of every message.
+    fn trained(&self, checkpoint: &Path) -> String {
+        format!(
+            "the checkpoint {} was trained on {}",
+            checkpoint.display(),
+            self.describe()
+        )
+    }
+
+    /// Every spectrum's scale within [`SCALE_TOLERANCE`] of the training range (on its own for
+    /// spectra read a chunk at a time, whose size and grid were checked once by [`Self::check`]).
+    pub fn check_scales(&self, checkpoint: &Path, inputs: &Inputs) -> Result<(), String> {
+        let trained = self.trained(checkpoint);
         let normalisation = match &self.normalisation {
             Some(name) => Some(parse_normalisation(name)?),
             None => None,
@@ -298,7 +309,7 @@ impl InputContract {
             .map_or(String::new(), |n| format!(" with normalisation '{n}'"));
         Err(format!(
             "{trained}{how}, whose {statistic} per spectrum ran from {} to {}; {} of the {} \
-             spectra in {} lie beyond {SCALE_TOLERANCE}× that range (spectrum {first}: {}), so \
+             spectra in {} lie beyond {SCALE_TOLERANCE}× that range (spectrum {}: {}), so \
              they are not normalised as the training spectra were (raw fluxes?); normalise each \
              spectrum the same way, e.g. zcnn import --normalise {}",
             readable(lo),
@@ -306,6 +317,7 @@ impl InputContract {
             outside.len(),
             scales.len(),
             inputs.source.display(),
+            inputs.first + first,
             readable(scales[first]),
             self.normalisation.as_deref().unwrap_or("max")
         ))
@@ -356,6 +368,7 @@ mod tests {
             flux,
             wavelengths: grid.map(|g| (PathBuf::from("w.npy"), g)),
             normalisation: Some(Normalisation::Max),
+            first: 0,
         }
     }
 

@@ -1,13 +1,11 @@
 //! The files the command reads and writes: dataset folders, predictions, training history and
 //! checkpoints. Every write is atomic (temporary file, then rename).
 
-use super::config::{ModelConfig, RunConfig};
+use super::config::RunConfig;
 use super::labels::read_redshifts;
 use crate::data::spectra::{SpectraSet, LINE_NAMES};
 use crate::io::atomic::StagedDir;
 use crate::io::npy::{read_npy, NpyExpect};
-use crate::redshift::confidence::confidence;
-use crate::redshift::estimates::{mean, median, mode};
 use crate::report::plots::plot_loss_curves;
 use crate::train::History;
 use serde_json::json;
@@ -121,66 +119,6 @@ pub fn read_spectra(path: &Path) -> Result<(usize, usize, Vec<f32>), String> {
     };
     let array = read_npy(path, &expect).map_err(|e| e.to_string())?;
     Ok((array.shape[0], array.shape[1], array.data))
-}
-
-/// Writes the predictions: index and z, plus the mode, mean, median, standard deviation, peak
-/// probability and the quality figures `z_conf` and `peak_log_ratio` (see
-/// [`crate::redshift::confidence`]) of each distribution for a classifier.
-pub fn write_predictions(
-    path: &Path,
-    m: &ModelConfig,
-    z: &[f64],
-    pdfs: Option<&[f32]>,
-) -> Result<(), String> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let e = |e: csv::Error| e.to_string();
-    match pdfs {
-        None => {
-            csv.write_record(["index", "z"]).map_err(e)?;
-            for (i, v) in z.iter().enumerate() {
-                csv.write_record([i.to_string(), v.to_string()])
-                    .map_err(e)?;
-            }
-        }
-        Some(pdfs) => {
-            let b = super::pipeline::binning(m)?;
-            csv.write_record([
-                "index",
-                "z",
-                "z_mode",
-                "z_mean",
-                "z_median",
-                "z_std",
-                "p_max",
-                "z_conf",
-                "peak_log_ratio",
-            ])
-            .map_err(e)?;
-            for (i, (v, pdf)) in z.iter().zip(pdfs.chunks(m.bins)).enumerate() {
-                let mu = mean(&b, pdf)?;
-                let var: f64 = pdf
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &p)| p as f64 * (b.center(k) - mu).powi(2))
-                    .sum();
-                let p_max = pdf.iter().copied().fold(0.0f32, f32::max);
-                let quality = confidence(&b, pdf, *v)?;
-                let row = [
-                    i.to_string(),
-                    v.to_string(),
-                    mode(&b, pdf)?.to_string(),
-                    mu.to_string(),
-                    median(&b, pdf)?.to_string(),
-                    var.sqrt().to_string(),
-                    p_max.to_string(),
-                    quality.z_conf.to_string(),
-                    quality.peak_log_ratio.to_string(),
-                ];
-                csv.write_record(&row).map_err(e)?;
-            }
-        }
-    }
-    write_atomic(path, &csv.into_inner().map_err(|e| e.to_string())?)
 }
 
 /// The training history as JSON; with `timing`, the seconds and samples/s of each epoch too

@@ -10,11 +10,16 @@ mod files;
 mod images;
 mod import;
 mod labels;
+mod outputs;
+#[cfg(feature = "parquet")]
+mod parquet_out;
 mod paths;
 mod pipeline;
 mod population_report;
+mod predict_sink;
 mod progress;
 mod report;
+mod row_labels;
 
 pub use pipeline::check as check_config;
 
@@ -181,9 +186,24 @@ pub enum Command {
         /// Output CSV of predictions.
         #[arg(long, short)]
         out: PathBuf,
-        /// Also write the full distributions [n, bins] to this NPY file.
+        /// Also write the full distributions: .hdf5/.h5 as a qp `hist` ensemble (RAIL), else NPY [n, bins].
         #[arg(long)]
         pdfs: Option<PathBuf>,
+        /// Also write a FITS catalogue (BINTABLE REDSHIFTS: ID, Z, ZERR, quantiles, Z_CONF, ZWARN).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Also write the point estimates as a Parquet table (feature parquet), a row group per chunk.
+        #[arg(long)]
+        parquet: Option<PathBuf>,
+        /// Put each PDF into the FITS catalogue as a vector column PDF (Euclid PHZ style).
+        #[arg(long, requires = "catalog")]
+        catalog_pdf: bool,
+        /// CSV with one row per spectrum (labels.csv): ids (id or index), true z, masked_fraction.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Spectra read, predicted and written at a time (bounds the memory; results do not depend on it).
+        #[arg(long, default_value_t = 4096)]
+        chunk_size: usize,
         #[command(flatten)]
         threads: Threads,
         #[command(flatten)]

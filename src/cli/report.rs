@@ -14,8 +14,9 @@ use crate::metrics::selection::{
     most_complete_with_purity, purity_completeness, thin_curve, SelectionPoint,
 };
 use crate::metrics::{
-    classification_accuracy, delta_z, mean_crps, pit_histogram, pit_values, residual_profile,
-    total_variation_distance, PointMetrics, ResidualAxis,
+    brier_score, cde_loss, classification_accuracy, delta_z, mean_crps, pit_histogram, pit_values,
+    residual_profile, total_variation_distance, PitStatistics, PointMetrics, RailPointMetrics,
+    ResidualAxis,
 };
 use crate::redshift::binning::ZBinning;
 use crate::redshift::confidence::{confidence, Confidence, SUCCESS_HALF_WIDTH};
@@ -49,7 +50,11 @@ tv_distance = total-variation distance between the histograms of z_pred and z_tr
 z_conf = PDF mass within +-0.003(1 + z_pred) of z_pred; peak_log_ratio = ln(z_conf / largest such mass \
 centred more than 0.006(1 + z_pred) away); selection: keeping objects with a figure >= threshold, \
 completeness = kept/all, purity = success_0_003 among kept; attractors = the fullest z_pred cells of \
-width 0.01 among objects with |dz| > 0.05";
+width 0.01 among objects with |dz| > 0.05; \
+as LSST DESC RAIL/qp: sigma_iqr = (P75(dz) - P25(dz))/1.349; point_outlier_rate = fraction |dz| > max(0.06, 3 sigma_iqr); \
+pit_ks, pit_cvm = scipy kstest / cramervonmises of the PIT against U(0,1); pit_ad = scipy anderson_ksamp of the PIT against linspace(0,1,n); \
+pit_outlier_rate = mass of qp's 100-quantile piecewise PIT CDF below 1e-4 and above 0.9999; \
+cde_loss = mean(sum_k p_k^2 - 2 p_bin(z_true)) / bin width (Izbicki & Lee 2017); brier = mean sum_k (p_k - onehot_k(z_true))^2";
 
 /// Everything computed on one evaluation set.
 pub struct Evaluation {
@@ -86,16 +91,19 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
     let profile_bins = ZBinning::new(range.z_min(), range.z_max(), 40)?;
     let profile = residual_profile(&z_pred, &z_true, ResidualAxis::ZTrue, &profile_bins)?;
     let tv = total_variation_distance(&profile_bins, &z_pred, &z_true)?;
-    let (accuracy, crps, pit) = match &pdfs {
+    let rail = RailPointMetrics::compute(&z_pred, &z_true)?;
+    let (accuracy, crps, pit, cde, brier) = match &pdfs {
         Some(pdfs) => {
             let b = binning(m)?;
             (
                 Some(classification_accuracy(&b, pdfs, &z_true)?),
                 Some(mean_crps(&b, pdfs, &z_true)?),
                 Some(pit_values(&b, pdfs, &z_true)?),
+                Some(cde_loss(&b, pdfs, &z_true)?),
+                Some(brier_score(&b, pdfs, &z_true)?),
             )
         }
-        None => (None, None, None),
+        None => (None, None, None, None, None),
     };
     let selection = match &pdfs {
         Some(pdfs) => selection_curves(&binning(m)?, pdfs, &z_pred, &z_true)?,
@@ -111,6 +119,7 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
     .iter()
     .map(|a| json!({ "z_pred": a.z, "count": a.count }))
     .collect();
+    let pit_stats = pit.as_deref().map(PitStatistics::compute).transpose()?;
     let pit_hist = pit
         .as_ref()
         .map(|p| pit_histogram(p, PIT_BINS))
@@ -133,6 +142,14 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         "residual_slope": profile.slope,
         "residual_profile": { "z_true_centers": profile.centers, "mean_dz": profile.mean_delta_z, "counts": profile.counts },
         "pit_histogram": pit_hist,
+        "sigma_iqr": rail.sigma_iqr,
+        "point_outlier_rate": rail.outlier_rate,
+        "pit_ks": pit_stats.as_ref().map(|s| s.ks),
+        "pit_cvm": pit_stats.as_ref().map(|s| s.cvm),
+        "pit_ad": pit_stats.as_ref().and_then(|s| s.ad),
+        "pit_outlier_rate": pit_stats.as_ref().map(|s| s.outlier_rate),
+        "cde_loss": cde,
+        "brier": brier,
         "estimator": if pdfs.is_some() { m.estimator.as_str() } else { "regression" },
         "selection": selection_json(&selection),
         "attractors": attractors,
@@ -226,6 +243,17 @@ fn summary_table(report: &Value) -> String {
         ("bin accuracy", pct("accuracy")),
         ("CRPS", num("crps")),
         ("kept at 99 % purity (z_conf)", selected(report, "z_conf")),
+        ("σ_IQR (RAIL)", num("sigma_iqr")),
+        (
+            "outliers |Δz| > max(0.06, 3σ_IQR)",
+            pct("point_outlier_rate"),
+        ),
+        ("PIT KS", num("pit_ks")),
+        ("PIT CvM", num("pit_cvm")),
+        ("PIT AD", num("pit_ad")),
+        ("PIT outlier rate", pct("pit_outlier_rate")),
+        ("CDE loss", num("cde_loss")),
+        ("Brier score", num("brier")),
     ];
     let mut out = String::from("| metric | value |\n|---|---|\n");
     for (name, value) in rows {

@@ -9,6 +9,15 @@ pub mod checkpoint;
 #[cfg(feature = "cli")]
 pub mod fits;
 #[cfg(feature = "cli")]
+pub mod fits_write;
+#[cfg(feature = "cli")]
 pub mod npy;
+#[cfg(feature = "cli")]
+pub mod npy_rows;
+#[cfg(feature = "parquet")]
+pub mod parquet_write;
+#[cfg(feature = "hdf5")]
+pub mod qp_hdf5;
+pub mod staged;
 
 pub use atomic::write_atomic;

@@ -109,7 +109,7 @@ pub fn data_size(shape: &[usize], width: usize) -> Option<usize> {
 /// backtracks exponentially on nested `{` (fuzz/npy found a 64-byte header that took minutes).
 /// The arrays read here have a flat header, `{'descr': '<f4', 'fortran_order': False,
 /// 'shape': (n, m), }`: one `{`, one `(`, no `[` (which only structured dtypes use).
-fn check_flat_header(bytes: &[u8]) -> Result<()> {
+pub(crate) fn check_flat_header(bytes: &[u8]) -> Result<()> {
     // Magic (6 bytes), version (2), header length: u16 in version 1, u32 from version 2 on.
     let (length_bytes, start) = match bytes.get(6) {
         Some(1) => (2, 10),
@@ -136,7 +136,7 @@ fn check_flat_header(bytes: &[u8]) -> Result<()> {
 }
 
 /// Bytes per value of a little-endian `float32` or `float64` dtype; an error otherwise.
-fn float_width(dtype: &DType) -> Result<usize> {
+pub(crate) fn float_width(dtype: &DType) -> Result<usize> {
     let wrong = || {
         Error(format!(
             "dtype '{}': expected little-endian float32 ('<f4') or float64 ('<f8')",

@@ -12,6 +12,9 @@
 //! - [`attractors`]: the z_pred where catastrophic failures pile up.
 //! - [`binned`]: the point metrics in bins of a property (Hα EW, line flux, SNR).
 //! - [`selection`]: the purity–completeness curve of a confidence figure.
+//! - [`rail_point`]: σ_IQR and the outlier rate `|Δz| > max(0.06, 3σ_IQR)`, as RAIL/qp.
+//! - [`pit_stats`]: the PIT's KS, CvM and Anderson–Darling statistics and outlier rate, as qp.
+//! - [`pdf_scores`]: the CDE loss and the Brier score, as RAIL/qp.
 //! - [`distribution`]: mode collapse (total-variation distance between the histograms of
 //!   z_pred and z_true) and the residual-vs-z profile with its slope.
 //!
@@ -23,7 +26,10 @@ pub mod binned;
 pub mod classification;
 pub mod distribution;
 pub mod pdf;
+pub mod pdf_scores;
+pub mod pit_stats;
 pub mod point;
+pub mod rail_point;
 pub mod selection;
 
 pub use classification::{accuracy, classification_accuracy};
@@ -32,7 +38,10 @@ pub use distribution::{
     RESIDUAL_PROFILE_BINS,
 };
 pub use pdf::{crps_per_object, mean_crps, pit_histogram, pit_values};
+pub use pdf_scores::{brier_score, cde_loss};
+pub use pit_stats::PitStatistics;
 pub use point::PointMetrics;
+pub use rail_point::RailPointMetrics;
 
 /// The normalised residual `Δz = (z_pred − z_true) / (1 + z_true)` of each object.
 pub fn delta_z(z_pred: &[f64], z_true: &[f64]) -> Result<Vec<f64>, String> {

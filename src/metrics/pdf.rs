@@ -83,7 +83,7 @@ fn crps_of_row(binning: &ZBinning, pdf: &[f32], z_true: f64) -> Result<f64, Stri
 }
 
 /// The rows of a `[n, bins]` PDF matrix, checked to number one per `z_true`.
-fn pdf_rows_matching<'a>(
+pub(crate) fn pdf_rows_matching<'a>(
     binning: &ZBinning,
     pdfs: &'a [f32],
     z_true: &[f64],

@@ -4,6 +4,7 @@
 //! here, so a softmax that sums to `1 ± 1e-6` gives the same answer as an exact one.
 
 use super::binning::ZBinning;
+use super::quantiles::quantile;
 
 /// Which point estimate to take from a PDF (the papers differ: Lin et al. 2022 use the mode,
 /// Pasquet et al. 2019 and Lin et al. 2024 the mean).
@@ -45,26 +46,9 @@ pub fn mean(binning: &ZBinning, pdf: &[f32]) -> Result<f64, String> {
     Ok(weighted / total)
 }
 
-/// The median: the z where the CDF, linear inside each bin, crosses ½. In the bin `k` where
-/// `C_{k−1} < ½ ≤ C_k`: `z = edge_k + width · (½ − C_{k−1}) / p_k`.
+/// The median: the z where the CDF, linear inside each bin, crosses ½ ([`quantile`] at ½).
 pub fn median(binning: &ZBinning, pdf: &[f32]) -> Result<f64, String> {
-    let total = check_pdf(binning, pdf)?;
-    let mut cdf_below = 0.0;
-    for (k, &p) in pdf.iter().enumerate() {
-        let p = p as f64 / total;
-        if p > 0.0 && cdf_below + p >= 0.5 {
-            let fraction = ((0.5 - cdf_below) / p).clamp(0.0, 1.0);
-            return Ok(binning.edge(k) + binning.width() * fraction);
-        }
-        cdf_below += p;
-    }
-    // Rounding left the last partial sum just under ½: the median is the top of the last
-    // bin with mass.
-    let last = pdf
-        .iter()
-        .rposition(|&p| p > 0.0)
-        .unwrap_or(binning.bins() - 1);
-    Ok(binning.edge(last + 1))
+    quantile(binning, pdf, 0.5)
 }
 
 /// The CDF of the PDF at `z`, linear inside each bin: 0 below `z_min`, 1 at and above `z_max`,

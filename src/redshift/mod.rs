@@ -5,6 +5,9 @@ pub mod confidence;
 pub mod estimates;
 pub mod gaussian;
 pub mod labels;
+pub mod quantiles;
+pub mod summary;
+pub mod zwarn;
 
 pub use binning::ZBinning;
 pub use labels::{LabelKind, LabelWidth};

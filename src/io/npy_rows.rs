@@ -1,0 +1,199 @@
+//! Reading a 2-D NPY array of spectra `[n, pixels]` a chunk of rows at a time, so that
+//! `zcnn predict` runs over files larger than memory. The header is checked by the same
+//! functions as [`super::npy::read_npy`] (flat dictionary, little-endian float32/float64, C
+//! order); the file length must be exactly the header plus `n · pixels` values.
+
+use super::npy::{check_flat_header, float_width};
+use npyz::{NpyFile, Order};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Largest header accepted (numpy writes 64–128 bytes; version 2 allows 4 GiB).
+const MAX_HEADER_BYTES: usize = 1 << 20;
+
+/// An open NPY file of spectra, read row by row in order.
+pub struct NpyRows {
+    reader: BufReader<File>,
+    path: PathBuf,
+    rows: usize,
+    cols: usize,
+    /// Bytes per value: 4 (float32) or 8 (float64).
+    width: usize,
+    next_row: usize,
+    buffer: Vec<u8>,
+}
+
+impl NpyRows {
+    /// Opens `path` and checks its header and length. Errors name the file.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let name = path.display();
+        let file = File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let file_bytes = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
+        let mut reader = BufReader::new(file);
+        // Magic (6), version (2), header length: u16 in version 1, u32 from version 2 on.
+        let mut preamble = [0u8; 12];
+        reader
+            .read_exact(&mut preamble[..10])
+            .map_err(|e| format!("{name}: not a valid NPY file: {e}"))?;
+        let (length, start) = if preamble[6] == 1 {
+            (u16::from_le_bytes([preamble[8], preamble[9]]) as usize, 10)
+        } else {
+            reader
+                .read_exact(&mut preamble[10..12])
+                .map_err(|e| format!("{name}: not a valid NPY file: {e}"))?;
+            (
+                u32::from_le_bytes(preamble[8..12].try_into().expect("4 bytes")) as usize,
+                12,
+            )
+        };
+        if length > MAX_HEADER_BYTES {
+            return Err(format!(
+                "{name}: NPY header of {length} bytes (at most {MAX_HEADER_BYTES})"
+            ));
+        }
+        let mut header = preamble[..start].to_vec();
+        header.resize(start + length, 0);
+        reader
+            .read_exact(&mut header[start..])
+            .map_err(|e| format!("{name}: truncated NPY header: {e}"))?;
+        check_flat_header(&header).map_err(|e| format!("{name}: {e}"))?;
+        let parsed =
+            NpyFile::new(&header[..]).map_err(|e| format!("{name}: not a valid NPY file: {e}"))?;
+        let width = float_width(&parsed.header().dtype()).map_err(|e| format!("{name}: {e}"))?;
+        if parsed.header().order() == Order::Fortran {
+            return Err(format!(
+                "{name}: the array is in Fortran order; expected C order"
+            ));
+        }
+        let shape = parsed.header().shape().to_vec();
+        let [rows, cols] = shape[..] else {
+            return Err(format!(
+                "{name}: expected shape [n, pixels], found {shape:?}"
+            ));
+        };
+        let data_bytes = rows
+            .checked_mul(cols)
+            .and_then(|v| v.checked_mul(width as u64))
+            .and_then(|v| v.checked_add(header.len() as u64))
+            .ok_or_else(|| format!("{name}: shape {shape:?} overflows"))?;
+        if data_bytes != file_bytes {
+            return Err(format!(
+                "{name}: shape {shape:?} needs {data_bytes} bytes in all, the file holds {file_bytes}"
+            ));
+        }
+        let to_usize =
+            |v: u64| usize::try_from(v).map_err(|_| format!("{name}: shape {shape:?} too large"));
+        Ok(Self {
+            reader,
+            path: path.to_path_buf(),
+            rows: to_usize(rows)?,
+            cols: to_usize(cols)?,
+            width,
+            next_row: 0,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// Number of rows (spectra).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Values per row (pixels).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Reads the next (at most) `max_rows` rows into `out` (replacing its content) and returns
+    /// how many were read (0 at the end). Non-finite values are errors naming row and column.
+    pub fn read_chunk(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize, String> {
+        let count = max_rows.min(self.rows - self.next_row);
+        self.buffer.resize(count * self.cols * self.width, 0);
+        self.reader
+            .read_exact(&mut self.buffer)
+            .map_err(|e| format!("{}: rows {}..: {e}", self.path.display(), self.next_row))?;
+        out.clear();
+        if self.width == 4 {
+            out.extend(
+                self.buffer
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes(b.try_into().expect("4"))),
+            );
+        } else {
+            out.extend(
+                self.buffer
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes(b.try_into().expect("8")) as f32),
+            );
+        }
+        if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "{}: row {}, pixel {} is {} (values must be finite)",
+                self.path.display(),
+                self.next_row + i / self.cols,
+                i % self.cols,
+                out[i]
+            ));
+        }
+        self.next_row += count;
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::npy::{npy_bytes, write_npy};
+
+    fn scratch(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("zcnn-npyrows-{name}-{}.npy", std::process::id()))
+    }
+
+    #[test]
+    fn chunks_return_the_rows_in_order() {
+        let path = scratch("order");
+        let data: Vec<f32> = (0..15).map(|v| v as f32).collect();
+        write_npy(&path, &[5, 3], &data).unwrap();
+        let mut rows = NpyRows::open(&path).unwrap();
+        assert_eq!((rows.rows(), rows.cols()), (5, 3));
+        let (mut chunk, mut all) = (Vec::new(), Vec::new());
+        let mut sizes = Vec::new();
+        loop {
+            let n = rows.read_chunk(2, &mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            sizes.push(n);
+            all.extend_from_slice(&chunk);
+        }
+        assert_eq!(sizes, [2, 2, 1]);
+        assert_eq!(all, data);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn bad_files_are_errors_naming_the_file() {
+        let path = scratch("bad");
+        let mut bytes = npy_bytes(&[2, 2], &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        bytes.pop();
+        std::fs::write(&path, &bytes).unwrap();
+        let err = NpyRows::open(&path).err().expect("truncated");
+        assert!(
+            err.contains("zcnn-npyrows-bad") && err.contains("bytes"),
+            "{err}"
+        );
+        std::fs::write(&path, npy_bytes(&[4], &[1.0; 4]).unwrap()).unwrap();
+        assert!(NpyRows::open(&path)
+            .err()
+            .expect("1-D")
+            .contains("[n, pixels]"));
+        std::fs::write(&path, npy_bytes(&[1, 2], &[1.0, f32::NAN]).unwrap()).unwrap();
+        let mut rows = NpyRows::open(&path).unwrap();
+        let err = rows.read_chunk(8, &mut Vec::new()).expect_err("NaN");
+        assert!(err.contains("row 0, pixel 1"), "{err}");
+        std::fs::write(&path, b"\x93NUMPY\x01\x00").unwrap();
+        assert!(NpyRows::open(&path).is_err());
+        std::fs::remove_file(&path).unwrap();
+    }
+}
