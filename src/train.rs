@@ -589,7 +589,7 @@ pub fn predict(
                 let k = model.heads()[h].outputs();
                 let first = o.len();
                 o.resize(first + raw.len(), 0.0);
-                zcnn_kernels::activation::softmax_rows(k, raw, &mut o[first..]);
+                zcnn_kernels::loss::softmax_rows(k, raw, &mut o[first..]);
             } else {
                 o.extend_from_slice(raw);
             }
