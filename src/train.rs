@@ -2,7 +2,7 @@
 
 use crate::dims::Dims;
 use crate::layers::Mode;
-use crate::loss::TargetBatch;
+use crate::loss::{argmax, TargetBatch};
 use crate::model::{purpose, stream, Model};
 use crate::optim::Optimizer;
 use crate::{ensure, Error, Result};
@@ -596,11 +596,4 @@ pub fn predict(
         }
     }
     Ok(out)
-}
-
-/// Index of the largest value (the first on ties).
-pub fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
 }
