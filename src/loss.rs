@@ -51,9 +51,17 @@ impl TargetBatch {
     pub fn class_of(&self, i: usize, width: usize) -> usize {
         match self {
             TargetBatch::Classes(c) => c[i] as usize,
-            TargetBatch::Values(v) => crate::train::argmax(&v[i * width..(i + 1) * width]),
+            TargetBatch::Values(v) => argmax(&v[i * width..(i + 1) * width]),
         }
     }
+}
+
+/// Index of the largest value (the first on ties): the class of a prediction or a target
+/// distribution.
+pub fn argmax(v: &[f32]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
 }
 
 impl Loss {
@@ -124,5 +132,25 @@ impl Loss {
             (Loss::Kl, Targets::Values(q)) => kl_divergence(outputs, out, q, probs, grad),
             (loss, _) => unreachable!("{loss:?}: targets were not checked"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argmax_takes_the_first_of_equal_maxima() {
+        assert_eq!(argmax(&[0.1, 0.7, 0.2]), 1);
+        assert_eq!(argmax(&[0.4, 0.1, 0.4]), 0);
+        assert_eq!(argmax(&[-3.0]), 0);
+    }
+
+    #[test]
+    fn class_of_a_distribution_target_is_its_argmax() {
+        let targets = TargetBatch::Values(vec![0.2, 0.5, 0.3, 0.6, 0.1, 0.3]);
+        assert_eq!(targets.class_of(0, 3), 1);
+        assert_eq!(targets.class_of(1, 3), 0);
+        assert_eq!(TargetBatch::Classes(vec![2, 0]).class_of(0, 3), 2);
     }
 }

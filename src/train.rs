@@ -2,7 +2,7 @@
 
 use crate::dims::Dims;
 use crate::layers::Mode;
-use crate::loss::TargetBatch;
+use crate::loss::{argmax, TargetBatch};
 use crate::model::{purpose, stream, Model};
 use crate::optim::Optimizer;
 use crate::{ensure, Error, Result};
@@ -589,18 +589,11 @@ pub fn predict(
                 let k = model.heads()[h].outputs();
                 let first = o.len();
                 o.resize(first + raw.len(), 0.0);
-                zcnn_kernels::activation::softmax_rows(k, raw, &mut o[first..]);
+                zcnn_kernels::loss::softmax_rows(k, raw, &mut o[first..]);
             } else {
                 o.extend_from_slice(raw);
             }
         }
     }
     Ok(out)
-}
-
-/// Index of the largest value (the first on ties).
-pub fn argmax(v: &[f32]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold(0, |best, (i, &x)| if x > v[best] { i } else { best })
 }

@@ -8,6 +8,9 @@
 //!   2020), the composite loss of the spectroscopic-redshift network.
 //! - [`kl_divergence`]: Kullback–Leibler divergence `KL(Q‖P)`.
 //!
+//! [`softmax_rows`] is the same softmax alone, for predictions: the engine has this one softmax,
+//! so a prediction's probabilities are bit for bit those a loss writes into `probs`.
+//!
 //! Classification losses take logits `[batch, classes]`, write the softmax into `probs` and use
 //! the log-sum-exp form `ln p_k = (z_k − max z) − ln Σ_j e^{z_j − max z}`, so logits of ±10⁴
 //! give finite losses and gradients. Probabilities whose logarithm is below
@@ -105,6 +108,29 @@ fn softmax_row_ref(logits: &[f32], probs: &mut [f32]) -> LogSumExp {
         *p = exp_above_floor(lse.log_prob(z));
     }
     lse
+}
+
+/// Softmax of each row of `classes` logits, scalar reference: `p_k = e^{ln p_k}` with
+/// `ln p_k = (z_k − max z) − ln Σ_j e^{z_j − max z}`, 0 where `ln p_k <` [`LOG_PROB_FLOOR`].
+pub fn softmax_rows_ref(classes: usize, logits: &[f32], probs: &mut [f32]) {
+    assert_softmax_rows(classes, logits, probs);
+    for (z, p) in logits
+        .chunks_exact(classes)
+        .zip(probs.chunks_exact_mut(classes))
+    {
+        softmax_row_ref(z, p);
+    }
+}
+
+/// Asserts that `logits` and `probs` are the same whole number of rows of `classes`.
+fn assert_softmax_rows(classes: usize, logits: &[f32], probs: &[f32]) {
+    assert!(classes > 0, "softmax_rows: classes must be positive");
+    assert!(
+        logits.len().is_multiple_of(classes),
+        "softmax_rows: logits length {} is not a multiple of classes {classes}",
+        logits.len()
+    );
+    assert_eq!(probs.len(), logits.len(), "softmax_rows: probs length");
 }
 
 /// Softmax fused with cross-entropy on hard labels. `logits` and `probs` are `[batch, classes]`,
@@ -376,6 +402,38 @@ fn sum_rows_parallel<A: Sync>(
                 .sum();
         });
     block_sums[..blocks].iter().sum()
+}
+
+/// One row of [`softmax_rows`]: the probabilities exactly as the losses' rows compute them.
+fn softmax_row(z: &[f32], p: &mut [f32]) {
+    let lse = row_log_sum_exp(z);
+    let body = simd::body_len(z.len());
+    for i in (0..body).step_by(LANES) {
+        let prob = exp_above_floor_simd(lse.log_prob_simd(simd::load(&z[i..])));
+        simd::store(prob, &mut p[i..]);
+    }
+    for i in body..z.len() {
+        p[i] = exp_above_floor(lse.log_prob(z[i]));
+    }
+}
+
+/// Fast [`softmax_rows_ref`]: SIMD along the classes, rayon over the blocks of rows of
+/// [`sum_rows_parallel`]. Rows are independent, so the result does not depend on the threads.
+pub fn softmax_rows(classes: usize, logits: &[f32], probs: &mut [f32]) {
+    assert_softmax_rows(classes, logits, probs);
+    let batch = logits.len() / classes;
+    if batch == 0 {
+        return;
+    }
+    let rows_per_block = batch.div_ceil(chunk_count(batch));
+    logits
+        .par_chunks(rows_per_block * classes)
+        .zip(probs.par_chunks_mut(rows_per_block * classes))
+        .for_each(|(z, p)| {
+            for (z, p) in z.chunks_exact(classes).zip(p.chunks_exact_mut(classes)) {
+                softmax_row(z, p);
+            }
+        });
 }
 
 /// Fast [`mse_loss_ref`]: one SIMD pass, the squared errors summed in `LANES` partial sums.
@@ -955,6 +1013,69 @@ mod tests {
                 _ => -1e4 + (i % 5) as f32,
             })
             .collect()
+    }
+
+    /// The fast path's exponential is `wide`'s vector `exp` (a degree-5 polynomial after range
+    /// reduction by ln 2, from fdlibm/Cephes): relative error below 2·10⁻⁷ on [−87, 88].
+    #[test]
+    fn vector_exp_is_accurate() {
+        let mut worst = 0.0f64;
+        let mut v = -87.0f32;
+        while v < 88.0 {
+            let xs: [f32; LANES] = std::array::from_fn(|l| v + l as f32 * 1e-3);
+            let got = F32s::from(xs).exp();
+            for (&x, &e) in xs.iter().zip(got.as_array()) {
+                let exact = (x as f64).exp();
+                worst = worst.max((e as f64 - exact).abs() / exact);
+            }
+            v += 0.0137;
+        }
+        assert!(worst <= 2e-7, "wide exp relative error {worst:e}");
+        // Below the floor: exactly 0, also for hugely negative inputs.
+        for v in [LOG_PROB_FLOOR - 0.01, -1e4, f32::NEG_INFINITY] {
+            assert_eq!(exp_above_floor_simd(simd::splat(v)).as_array()[0], 0.0);
+            assert_eq!(exp_above_floor(v), 0.0);
+        }
+    }
+
+    /// softmax_rows: the reference by hand (logits 0, ln 3: probabilities 1/4, 3/4), the fast
+    /// path against the reference, and the fast path bit for bit against the probabilities
+    /// every loss writes, so predictions and training share one softmax.
+    #[test]
+    fn softmax_rows_is_the_losses_softmax() {
+        let mut p = [0.0; 2];
+        softmax_rows_ref(2, &[0.0, 3f32.ln()], &mut p);
+        assert_close("softmax of (0, ln 3)", &p, &[0.25, 0.75], 1e-6, 0.0);
+        for classes in [1usize, 2, 3, 16, 17, 80, 800] {
+            for batch in [1usize, 5, 33] {
+                let seed = (classes * 31 + batch) as u64;
+                let z = random_vec(seed, batch * classes, 40.0);
+                let (mut fast, mut reference) = (vec![f32::NAN; z.len()], vec![0.0; z.len()]);
+                softmax_rows(classes, &z, &mut fast);
+                softmax_rows_ref(classes, &z, &mut reference);
+                let what = format!("softmax_rows K={classes} B={batch}");
+                assert_close(&what, &fast, &reference, 1e-5, 1e-7);
+                assert!(fast.iter().all(|&v| v == 0.0 || v.is_normal()), "{what}");
+                let labels = random_labels(seed, batch, classes);
+                let q = random_targets(seed, batch, classes);
+                let mut written = vec![eval_hard(softmax_cross_entropy, classes, &z, &labels).1];
+                for (_, _, loss) in SOFT {
+                    written.push(eval_soft(loss, classes, &z, &q).1);
+                }
+                for probs in written {
+                    assert!(
+                        probs
+                            .iter()
+                            .zip(&fast)
+                            .all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "{what}: a loss's probabilities differ from softmax_rows"
+                    );
+                }
+            }
+        }
+        let mut extreme = [f32::NAN; 3];
+        softmax_rows(3, &[1e4, -1e4, 0.0], &mut extreme);
+        assert_eq!(extreme, [1.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Activation layers: ReLU and leaky ReLU run in place; PReLU learns one slope per channel.
 
-use super::{Ctx, Layer, Pass, TensorInfo};
+use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
 use crate::torch::{FeatureOrder, TensorSink, TensorSource};
 use crate::Result;
@@ -145,13 +145,6 @@ impl Layer for Prelu {
     }
     fn param_len(&self) -> usize {
         self.dims.channels()
-    }
-    fn tensors(&self) -> Vec<TensorInfo> {
-        vec![TensorInfo {
-            name: "weight",
-            torch_shape: vec![self.dims.channels()],
-            trainable: true,
-        }]
     }
     fn init_params(&mut self, params: &mut [f32], _rng: &mut Xoshiro256PlusPlus) {
         params.fill(self.initial_slope);

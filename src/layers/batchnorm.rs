@@ -1,6 +1,6 @@
 //! Batch normalisation over the channels of any input (dense, sequence or image).
 
-use super::{Ctx, Layer, Mode, Pass, TensorInfo};
+use super::{Ctx, Layer, Mode, Pass};
 use crate::dims::Dims;
 use crate::torch::{FeatureOrder, TensorSink, TensorSource};
 use crate::Result;
@@ -82,37 +82,6 @@ impl Layer for BatchNorm {
 
     fn param_len(&self) -> usize {
         2 * self.dims.channels()
-    }
-
-    fn tensors(&self) -> Vec<TensorInfo> {
-        let ch = vec![self.dims.channels()];
-        vec![
-            TensorInfo {
-                name: "weight",
-                torch_shape: ch.clone(),
-                trainable: true,
-            },
-            TensorInfo {
-                name: "bias",
-                torch_shape: ch.clone(),
-                trainable: true,
-            },
-            TensorInfo {
-                name: "running_mean",
-                torch_shape: ch.clone(),
-                trainable: false,
-            },
-            TensorInfo {
-                name: "running_var",
-                torch_shape: ch,
-                trainable: false,
-            },
-            TensorInfo {
-                name: "num_batches_tracked",
-                torch_shape: vec![],
-                trainable: false,
-            },
-        ]
     }
 
     fn init_params(&mut self, params: &mut [f32], _rng: &mut Xoshiro256PlusPlus) {

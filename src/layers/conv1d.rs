@@ -1,6 +1,6 @@
 //! 1D convolution layer over `[len, ch]` sequences.
 
-use super::{Ctx, Layer, Padding, Pass, TensorInfo};
+use super::{Ctx, Layer, Padding, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
 use crate::torch::{conv_weight_from_torch, conv_weight_to_torch, TensorSink, TensorSource};
@@ -80,22 +80,6 @@ impl Layer for Conv1d {
 
     fn param_len(&self) -> usize {
         self.weight_len() + self.shape.out_ch
-    }
-
-    fn tensors(&self) -> Vec<TensorInfo> {
-        let s = &self.shape;
-        vec![
-            TensorInfo {
-                name: "weight",
-                torch_shape: vec![s.out_ch, s.in_ch, s.kernel],
-                trainable: true,
-            },
-            TensorInfo {
-                name: "bias",
-                torch_shape: vec![s.out_ch],
-                trainable: true,
-            },
-        ]
     }
 
     fn init_params(&mut self, params: &mut [f32], rng: &mut Xoshiro256PlusPlus) {

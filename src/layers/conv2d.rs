@@ -1,6 +1,6 @@
 //! 2D convolution layer over `[h, w, ch]` images.
 
-use super::{Ctx, Layer, Padding, Pass, TensorInfo};
+use super::{Ctx, Layer, Padding, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
 use crate::torch::{conv_weight_from_torch, conv_weight_to_torch, TensorSink, TensorSource};
@@ -89,22 +89,6 @@ impl Layer for Conv2d {
 
     fn param_len(&self) -> usize {
         self.weight_len() + self.shape.out_ch
-    }
-
-    fn tensors(&self) -> Vec<TensorInfo> {
-        let s = &self.shape;
-        vec![
-            TensorInfo {
-                name: "weight",
-                torch_shape: vec![s.out_ch, s.in_ch, s.kernel_h, s.kernel_w],
-                trainable: true,
-            },
-            TensorInfo {
-                name: "bias",
-                torch_shape: vec![s.out_ch],
-                trainable: true,
-            },
-        ]
     }
 
     fn init_params(&mut self, params: &mut [f32], rng: &mut Xoshiro256PlusPlus) {

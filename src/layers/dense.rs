@@ -1,6 +1,6 @@
 //! Fully connected layer over flat feature vectors.
 
-use super::{Ctx, Layer, Pass, TensorInfo};
+use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
 use crate::torch::{
@@ -66,22 +66,6 @@ impl Layer for Dense {
 
     fn param_len(&self) -> usize {
         self.weight_len() + self.shape.out_features
-    }
-
-    fn tensors(&self) -> Vec<TensorInfo> {
-        let s = &self.shape;
-        vec![
-            TensorInfo {
-                name: "weight",
-                torch_shape: vec![s.out_features, s.in_features],
-                trainable: true,
-            },
-            TensorInfo {
-                name: "bias",
-                torch_shape: vec![s.out_features],
-                trainable: true,
-            },
-        ]
     }
 
     fn init_params(&mut self, params: &mut [f32], rng: &mut Xoshiro256PlusPlus) {

@@ -1,6 +1,6 @@
 //! Inception block: parallel branches over the same input, concatenated over channels.
 
-use super::{Ctx, Layer, Pass, TensorInfo};
+use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
 use crate::sequential::Sequential;
 use crate::torch::{TensorSink, TensorSource};
@@ -91,13 +91,6 @@ impl Layer for Inception {
 
     fn param_len(&self) -> usize {
         self.branches.iter().map(Sequential::param_len).sum()
-    }
-
-    fn tensors(&self) -> Vec<TensorInfo> {
-        self.branches
-            .iter()
-            .flat_map(|b| b.layers().iter().flat_map(|l| l.tensors()))
-            .collect()
     }
 
     fn init_params(&mut self, params: &mut [f32], rng: &mut Xoshiro256PlusPlus) {

@@ -64,17 +64,6 @@ pub struct Ctx<'a> {
     pub extra: &'a [f32],
 }
 
-/// One named tensor of a layer, in PyTorch's naming and shape (`weight`, `bias`,
-/// `running_mean`, …), for checkpoints and reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TensorInfo {
-    pub name: &'static str,
-    /// The shape PyTorch gives this tensor (e.g. `[out, in, k]` for a Conv1d weight).
-    pub torch_shape: Vec<usize>,
-    /// Whether the tensor is a trainable parameter (in the flat buffer) or layer state.
-    pub trainable: bool,
-}
-
 /// A building block of a network. See the module documentation for the calling protocol.
 pub trait Layer: Send {
     /// Short kind name used in messages ("conv1d", "dense", …).
@@ -86,11 +75,6 @@ pub trait Layer: Send {
     /// Number of trainable floats this layer keeps in the model's parameter buffer.
     fn param_len(&self) -> usize {
         0
-    }
-
-    /// The layer's tensors, in the order they are laid out in its parameter slice.
-    fn tensors(&self) -> Vec<TensorInfo> {
-        Vec::new()
     }
 
     /// Fills this layer's parameter slice; `rng` is the model's initialisation stream.
