@@ -3,7 +3,7 @@
 //! functions as [`super::npy::read_npy`] (flat dictionary, little-endian float32/float64, C
 //! order); the file length must be exactly the header plus `n · pixels` values.
 
-use super::npy::{check_flat_header, float_width};
+use super::npy::{check_flat_header, data_size, float_width};
 use npyz::{NpyFile, Order};
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -72,23 +72,28 @@ impl NpyRows {
                 "{name}: expected shape [n, pixels], found {shape:?}"
             ));
         };
-        let data_bytes = rows
-            .checked_mul(cols)
-            .and_then(|v| v.checked_mul(width as u64))
-            .and_then(|v| v.checked_add(header.len() as u64))
-            .ok_or_else(|| format!("{name}: shape {shape:?} overflows"))?;
-        if data_bytes != file_bytes {
+        let to_usize =
+            |v: u64| usize::try_from(v).map_err(|_| format!("{name}: shape {shape:?} too large"));
+        let (rows, cols) = (to_usize(rows)?, to_usize(cols)?);
+        // The same checked product as the whole-file reader (`npy::data_size`).
+        let data_bytes = data_size(&[rows, cols], width)
+            .and_then(|v| v.checked_add(header.len()))
+            .ok_or_else(|| {
+                format!(
+                    "{name}: shape {shape:?} of {width}-byte values is larger than memory can \
+                     address (the file holds {file_bytes} bytes)"
+                )
+            })?;
+        if data_bytes as u64 != file_bytes {
             return Err(format!(
                 "{name}: shape {shape:?} needs {data_bytes} bytes in all, the file holds {file_bytes}"
             ));
         }
-        let to_usize =
-            |v: u64| usize::try_from(v).map_err(|_| format!("{name}: shape {shape:?} too large"));
         Ok(Self {
             reader,
             path: path.to_path_buf(),
-            rows: to_usize(rows)?,
-            cols: to_usize(cols)?,
+            rows,
+            cols,
             width,
             next_row: 0,
             buffer: Vec::new(),
