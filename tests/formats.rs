@@ -172,13 +172,16 @@ fn an_existing_output_or_an_input_is_never_overwritten() {
 
     // Labels that do not match the spectra: an error naming the file, nothing written.
     let labels = dir.join("short.csv");
-    std::fs::write(&labels, "id,z\n1,1.2\n").unwrap();
+    std::fs::write(&labels, "index,id,z\n0,a,1.2\n").unwrap();
     let mut args = predict_args(&checkpoint, &data, &dir);
     let at = args.iter().position(|a| a == "--labels").unwrap();
     args[at + 1] = s(&labels).to_string();
     args.extend(["--catalog", s(&dir.join("new.fits"))].map(String::from));
     let err = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(err.contains("short.csv") && err.contains("1 rows"), "{err}");
+    assert!(
+        err.contains("short.csv") && err.contains("no row for"),
+        "{err}"
+    );
     assert!(!dir.join("new.fits").exists() && !dir.join("new.fits.part").exists());
 }
 
@@ -207,6 +210,7 @@ fn an_error_after_some_chunks_leaves_no_output_behind() {
             s(&out.join("c.fits")),
             "--pdfs",
             s(&out.join("p.npy")),
+            "--overwrite",
         ]
         .map(String::from),
     );

@@ -116,28 +116,46 @@ impl Labels {
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
+
+    /// As [`Labels::numbers`], and every value finite (an error naming the line otherwise).
+    pub fn finite_numbers(
+        &self,
+        column: &str,
+        range: Range<usize>,
+    ) -> Result<Option<Vec<f64>>, String> {
+        let Some(values) = self.numbers(column, range.clone())? else {
+            return Ok(None);
+        };
+        if let Some((value, line)) = values
+            .iter()
+            .zip(&self.lines[range])
+            .find(|(v, _)| !v.is_finite())
+        {
+            return Err(format!(
+                "{}: line {line}: {column} is {value}",
+                self.path.display()
+            ));
+        }
+        Ok(Some(values))
+    }
+
+    /// The names of the columns, for messages.
+    fn columns(&self) -> String {
+        self.headers.iter().collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// The redshift (column `z`) of each of the `n` spectra, in the spectra's order.
 pub fn read_redshifts(path: &Path, n: usize) -> Result<Vec<f32>, String> {
     let labels = read_labels(path, n)?;
-    let at = path.display();
-    let z = labels.numbers("z", 0..n)?.ok_or_else(|| {
+    let z = labels.finite_numbers("z", 0..n)?.ok_or_else(|| {
         format!(
-            "{at}: no column 'z' (columns: {})",
-            labels.headers.iter().collect::<Vec<_>>().join(", ")
+            "{}: no column 'z' (columns: {})",
+            path.display(),
+            labels.columns()
         )
     })?;
-    z.iter()
-        .zip(&labels.lines)
-        .map(|(&value, line)| {
-            if value.is_finite() {
-                Ok(value as f32)
-            } else {
-                Err(format!("{at}: line {line}: z is {value}"))
-            }
-        })
-        .collect()
+    Ok(z.into_iter().map(|v| v as f32).collect())
 }
 
 #[cfg(test)]
