@@ -122,6 +122,7 @@ mod tests {
             mixing: Mixing::OnePerTemplate,
             ebv: (0.0, 0.0),
             lines: None,
+            population: None,
         };
         SedLibrary::from_templates(vec![template], &config, 1).unwrap()
     }
@@ -146,6 +147,7 @@ mod tests {
                 halpha_ew: (200.0, 300.0),
                 ..LineConfig::default()
             }),
+            population: None,
         };
         let templates = crate::data::spectra::builtin_templates();
         let library = SedLibrary::from_templates(templates, &config, 4).unwrap();
