@@ -11,19 +11,17 @@
 //! gradient, and then runs the trunk. Frozen layers run in evaluation mode and the optimiser
 //! skips their parameters, so a frozen trunk stays bit-identical while the heads train.
 //!
-//! [`Model::export_torch`] and [`Model::import_torch`] move the tensors to and from PyTorch's
-//! layouts and `state_dict` names (see [`crate::torch`] for the naming scheme).
+//! `Model::export_torch` and `Model::import_torch`, which move the tensors to and from
+//! PyTorch's layouts and `state_dict` names, live at the interop edge, in `src/torch/model.rs`.
 
 use crate::dims::Dims;
 use crate::layers::{Ctx, Mode, Pass};
 use crate::loss::{Loss, TargetBatch};
 use crate::optim::Optimizer;
 use crate::sequential::Sequential;
-use crate::torch::{TensorData, TensorSink, TensorSource, TorchTensor};
-use crate::{ensure, Error, Result};
+use crate::{ensure, Result};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// One output of the network with the loss it is trained with.
@@ -89,14 +87,14 @@ impl Model {
     /// Assembles a model and initialises its parameters from `seed`. `n_extra` is the number
     /// of per-sample scalars fed to `AppendScalars` layers (0 if none).
     /// Head names must be unique, non-empty and free of `.` (they name PyTorch modules).
-    pub fn new(trunk: Sequential, mut heads: Vec<Head>, n_extra: usize, seed: u64) -> Result<Self> {
+    pub fn new(trunk: Sequential, heads: Vec<Head>, n_extra: usize, seed: u64) -> Result<Self> {
         ensure!(!heads.is_empty(), "a model needs at least one head");
         ensure!(
             !trunk.layers().is_empty(),
             "the trunk needs at least one layer (a Flatten will do if the heads hold the network)"
         );
         check_head_names(heads.iter().map(|h| h.name.as_str()))?;
-        for h in &mut heads {
+        for h in &heads {
             ensure!(
                 !h.net.layers().is_empty(),
                 "head '{}' has no layers",
@@ -109,7 +107,6 @@ impl Model {
                 h.net.in_dims(),
                 trunk.out_dims()
             );
-            h.net.set_input_feature_order(trunk.output_feature_order());
         }
         let mut model = Model {
             trunk,
@@ -224,7 +221,7 @@ impl Model {
 
     /// Replaces head `h` (e.g. with a different number of classes) and initialises it from
     /// `seed`; the trunk and the other heads keep their parameters.
-    pub fn replace_head(&mut self, h: usize, mut head: Head, seed: u64) -> Result<()> {
+    pub fn replace_head(&mut self, h: usize, head: Head, seed: u64) -> Result<()> {
         ensure!(
             h < self.heads.len(),
             "no head {h}: the model has {}",
@@ -241,8 +238,6 @@ impl Model {
                 .map(|(_, x)| x.name.as_str())
                 .chain([head.name.as_str()]),
         )?;
-        head.net
-            .set_input_feature_order(self.trunk.output_feature_order());
         ensure!(
             head.net.in_dims() == self.trunk.out_dims(),
             "head '{}' takes {}, but the trunk outputs {}",
@@ -453,77 +448,10 @@ impl Model {
         &self.dropout_rng
     }
 
-    /// Every tensor (parameters and batch-norm state) in PyTorch's layout and `state_dict`
-    /// names: one `nn.Sequential` (`"{i}.weight"`) for a single head, `"trunk.{i}.…"` and
-    /// `"heads.{name}.{j}.…"` for several (see [`crate::torch`]).
-    pub fn export_torch(&self) -> Vec<TorchTensor> {
-        let mut out = Vec::new();
-        let mut sink = TensorSink::new(&mut out);
-        let trunk_params = &self.params[self.trunk_range()];
-        if let [head] = &self.heads[..] {
-            let trunk_len = self.trunk.layers().len();
-            self.trunk.export_torch(trunk_params, 0, &mut sink);
-            let head_params = &self.params[self.head_range(0)];
-            head.net.export_torch(head_params, trunk_len, &mut sink);
-        } else {
-            self.trunk
-                .export_torch(trunk_params, 0, &mut sink.within("trunk"));
-            for (h, head) in self.heads.iter().enumerate() {
-                let mut sink = sink.within(&format!("heads.{}", head.name));
-                head.net
-                    .export_torch(&self.params[self.head_range(h)], 0, &mut sink);
-            }
-        }
-        out
-    }
-
-    /// Loads tensors named and laid out as [`Model::export_torch`] writes them (e.g. a
-    /// PyTorch `state_dict`). All or nothing: on error the model is unchanged, and the message
-    /// names the missing or unexpected tensors, the expected and found shape or dtype, or the
-    /// first non-finite value.
-    pub fn import_torch(&mut self, tensors: Vec<TorchTensor>) -> Result<()> {
-        let mut given = BTreeMap::new();
-        for t in tensors {
-            if let Some(dup) = given.insert(t.name.clone(), t) {
-                return Err(Error(format!("tensor '{}' is given twice", dup.name)));
-            }
-        }
-        let current = self.export_torch();
-        check_tensors(&current, &given)?;
-        if let Err(e) = self.apply_tensors(&given) {
-            // A layer refused a value the checks above let through: put the model back.
-            let before = current.into_iter().map(|t| (t.name.clone(), t)).collect();
-            self.apply_tensors(&before)
-                .expect("the model's own tensors load back");
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    fn apply_tensors(&mut self, tensors: &BTreeMap<String, TorchTensor>) -> Result<()> {
-        let source = TensorSource::new(tensors);
-        let trunk_range = self.trunk_range();
-        let trunk_len = self.trunk.layers().len();
-        let single = self.heads.len() == 1;
-        let trunk_source = if single {
-            TensorSource::new(tensors)
-        } else {
-            source.within("trunk")
-        };
-        self.trunk
-            .import_torch(&mut self.params[trunk_range], 0, &trunk_source)?;
-        for h in 0..self.heads.len() {
-            let range = self.head_range(h);
-            let head = &mut self.heads[h];
-            let (first, head_source) = if single {
-                (trunk_len, TensorSource::new(tensors))
-            } else {
-                (0, source.within(&format!("heads.{}", head.name)))
-            };
-            head.net
-                .import_torch(&mut self.params[range], first, &head_source)?;
-        }
-        Ok(())
+    /// The trunk, the heads and the parameter buffer, borrowed at once (to load tensors into
+    /// all of them).
+    pub(crate) fn parts_mut(&mut self) -> (&mut Sequential, &mut [Head], &mut [f32]) {
+        (&mut self.trunk, &mut self.heads, &mut self.params)
     }
 
     /// The seed the model was initialised from.
@@ -543,89 +471,4 @@ fn check_head_names<'a>(names: impl Iterator<Item = &'a str>) -> Result<()> {
         ensure!(seen.insert(name), "two heads are named '{name}'");
     }
     Ok(())
-}
-
-/// Checks `given` against the model's own tensors `expected`: the same names, dtypes and
-/// shapes, finite floats and non-negative counters.
-fn check_tensors(expected: &[TorchTensor], given: &BTreeMap<String, TorchTensor>) -> Result<()> {
-    let missing: Vec<&str> = expected
-        .iter()
-        .filter(|t| !given.contains_key(&t.name))
-        .map(|t| t.name.as_str())
-        .collect();
-    let known: std::collections::BTreeSet<&str> =
-        expected.iter().map(|t| t.name.as_str()).collect();
-    let extra: Vec<&str> = given
-        .keys()
-        .map(String::as_str)
-        .filter(|n| !known.contains(n))
-        .collect();
-    if !missing.is_empty() || !extra.is_empty() {
-        let mut parts = Vec::new();
-        if !missing.is_empty() {
-            parts.push(format!("missing tensors {}", name_list(&missing)));
-        }
-        if !extra.is_empty() {
-            parts.push(format!("unexpected tensors {}", name_list(&extra)));
-        }
-        return Err(Error(format!(
-            "the tensors do not match the model: {}",
-            parts.join("; ")
-        )));
-    }
-    for want in expected {
-        let got = &given[&want.name];
-        ensure!(
-            got.data.dtype() == want.data.dtype(),
-            "tensor '{}': expected dtype {}, found {}",
-            want.name,
-            want.data.dtype(),
-            got.data.dtype()
-        );
-        ensure!(
-            got.shape == want.shape && got.data.len() == want.data.len(),
-            "tensor '{}': expected shape {:?}, found {:?}",
-            want.name,
-            want.shape,
-            got.shape
-        );
-        match &got.data {
-            TensorData::F32(v) => {
-                if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                    return Err(Error(format!(
-                        "tensor '{}': value {} at index {:?} is not finite",
-                        want.name,
-                        v[i],
-                        crate::torch::unravel_index(i, &got.shape)
-                    )));
-                }
-            }
-            TensorData::I64(v) => {
-                if let Some(i) = v.iter().position(|&x| x < 0) {
-                    return Err(Error(format!(
-                        "tensor '{}': counter {} at index {:?} is negative",
-                        want.name,
-                        v[i],
-                        crate::torch::unravel_index(i, &got.shape)
-                    )));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `'a', 'b', 'c'` — at most ten names, then how many more.
-fn name_list(names: &[&str]) -> String {
-    const SHOWN: usize = 10;
-    let mut s = names
-        .iter()
-        .take(SHOWN)
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        s += &format!(" and {} more", names.len() - SHOWN);
-    }
-    s
 }
