@@ -3,8 +3,9 @@
 use crate::dims::Dims;
 use crate::layers::Mode;
 use crate::loss::{argmax, TargetBatch};
-use crate::model::{purpose, stream, Model};
+use crate::model::Model;
 use crate::optim::Optimizer;
+use crate::rng::{purpose, stream};
 use crate::{ensure, Error, Result};
 use rand::Rng;
 use std::ops::ControlFlow;

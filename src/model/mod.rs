@@ -11,62 +11,26 @@
 //! gradient, and then runs the trunk. Frozen layers run in evaluation mode and the optimiser
 //! skips their parameters, so a frozen trunk stays bit-identical while the heads train.
 //!
+//! This file holds the model and its step (forward, loss, backward, update); `head.rs` an
+//! output head; `transfer.rs` freezing and head replacement (what trains).
 //! `Model::export_torch` and `Model::import_torch`, which move the tensors to and from
 //! PyTorch's layouts and `state_dict` names, live at the interop edge, in `src/torch/model.rs`.
 
+mod head;
+mod transfer;
+
+pub use head::Head;
+
 use crate::dims::Dims;
 use crate::layers::{Ctx, Mode, Pass};
-use crate::loss::{Loss, TargetBatch};
+use crate::loss::TargetBatch;
 use crate::optim::Optimizer;
+use crate::rng::{purpose, stream};
 use crate::sequential::Sequential;
 use crate::{ensure, Result};
-use rand::SeedableRng;
+use head::check_head_names;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::ops::Range;
-
-/// One output of the network with the loss it is trained with.
-pub struct Head {
-    pub name: String,
-    pub net: Sequential,
-    pub loss: Loss,
-    probs: Vec<f32>,
-    grad: Vec<f32>,
-}
-
-impl Head {
-    pub fn new(name: impl Into<String>, net: Sequential, loss: Loss) -> Self {
-        Head {
-            name: name.into(),
-            net,
-            loss,
-            probs: Vec::new(),
-            grad: Vec::new(),
-        }
-    }
-
-    /// Number of outputs per sample.
-    pub fn outputs(&self) -> usize {
-        self.net.out_dims().size()
-    }
-}
-
-/// Derives an independent stream for one purpose ("init", "dropout", …) from a run's seed.
-pub fn stream(seed: u64, purpose: u64) -> Xoshiro256PlusPlus {
-    // SplitMix64 finaliser, so that nearby seeds and purposes give unrelated streams.
-    let mut z = seed ^ purpose.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
-}
-
-/// Stream purposes (see [`stream`]).
-pub mod purpose {
-    pub const INIT: u64 = 1;
-    pub const DROPOUT: u64 = 2;
-    pub const SHUFFLE: u64 = 3;
-    pub const AUGMENT: u64 = 4;
-    pub const SIMULATE: u64 = 5;
-}
 
 /// A trunk, its heads, and the flat parameter and gradient buffers.
 pub struct Model {
@@ -194,105 +158,6 @@ impl Model {
                 .map(|x| x.net.param_len())
                 .sum::<usize>();
         start..start + self.heads[h].net.param_len()
-    }
-
-    /// Freezes (or unfreezes) every trunk layer: for two-stage training, where only the heads
-    /// learn on a second (e.g. balanced) training set.
-    pub fn set_trunk_frozen(&mut self, frozen: bool) {
-        for i in 0..self.trunk.layers().len() {
-            self.trunk.set_frozen(i, frozen);
-        }
-        self.update_trainable();
-    }
-
-    /// Freezes (or unfreezes) layer `i` of the trunk.
-    pub fn set_trunk_layer_frozen(&mut self, i: usize, frozen: bool) {
-        self.trunk.set_frozen(i, frozen);
-        self.update_trainable();
-    }
-
-    /// Freezes (or unfreezes) every layer of head `h`.
-    pub fn set_head_frozen(&mut self, h: usize, frozen: bool) {
-        for i in 0..self.heads[h].net.layers().len() {
-            self.heads[h].net.set_frozen(i, frozen);
-        }
-        self.update_trainable();
-    }
-
-    /// Replaces head `h` (e.g. with a different number of classes) and initialises it from
-    /// `seed`; the trunk and the other heads keep their parameters.
-    pub fn replace_head(&mut self, h: usize, head: Head, seed: u64) -> Result<()> {
-        ensure!(
-            h < self.heads.len(),
-            "no head {h}: the model has {}",
-            self.heads.len()
-        );
-        ensure!(
-            !head.net.layers().is_empty(),
-            "head '{}' has no layers",
-            head.name
-        );
-        let others = self.heads.iter().enumerate().filter(|&(i, _)| i != h);
-        check_head_names(
-            others
-                .map(|(_, x)| x.name.as_str())
-                .chain([head.name.as_str()]),
-        )?;
-        ensure!(
-            head.net.in_dims() == self.trunk.out_dims(),
-            "head '{}' takes {}, but the trunk outputs {}",
-            head.name,
-            head.net.in_dims(),
-            self.trunk.out_dims()
-        );
-        let old = self.head_range(h);
-        let mut fresh = vec![0.0; head.net.param_len()];
-        self.heads[h] = head;
-        self.heads[h]
-            .net
-            .init_params(&mut fresh, &mut stream(seed, purpose::INIT));
-        self.params.splice(old.clone(), fresh);
-        self.grads = vec![0.0; self.params.len()];
-        self.batch = 0;
-        self.update_trainable();
-        Ok(())
-    }
-
-    /// Draws head `h`'s parameters afresh from `seed`.
-    pub fn reinit_head(&mut self, h: usize, seed: u64) {
-        let range = self.head_range(h);
-        self.heads[h]
-            .net
-            .init_params(&mut self.params[range], &mut stream(seed, purpose::INIT));
-    }
-
-    /// The merged parameter ranges the optimiser updates.
-    pub fn trainable_ranges(&self) -> &[Range<usize>] {
-        &self.trainable
-    }
-
-    fn update_trainable(&mut self) {
-        let mut ranges: Vec<Range<usize>> = Vec::new();
-        let mut push = |r: Range<usize>| match ranges.last_mut() {
-            Some(last) if last.end == r.start => last.end = r.end,
-            _ if !r.is_empty() => ranges.push(r),
-            _ => {}
-        };
-        for i in 0..self.trunk.layers().len() {
-            if !self.trunk.is_frozen(i) {
-                push(self.trunk.param_range(i));
-            }
-        }
-        for h in 0..self.heads.len() {
-            let base = self.head_range(h).start;
-            for i in 0..self.heads[h].net.layers().len() {
-                if !self.heads[h].net.is_frozen(i) {
-                    let r = self.heads[h].net.param_range(i);
-                    push(base + r.start..base + r.end);
-                }
-            }
-        }
-        self.trainable = ranges;
     }
 
     /// Allocates every buffer for batches of up to `batch` samples (done by the first step;
@@ -458,17 +323,4 @@ impl Model {
     pub fn seed(&self) -> u64 {
         self.seed
     }
-}
-
-/// Head names become PyTorch module names (`heads.{name}`): unique, non-empty, without `.`.
-fn check_head_names<'a>(names: impl Iterator<Item = &'a str>) -> Result<()> {
-    let mut seen = std::collections::BTreeSet::new();
-    for name in names {
-        ensure!(
-            !name.is_empty() && !name.contains('.'),
-            "head name '{name}' must be non-empty and contain no '.'"
-        );
-        ensure!(seen.insert(name), "two heads are named '{name}'");
-    }
-    Ok(())
 }
