@@ -21,6 +21,7 @@ pub mod optim;
 pub mod presets;
 pub mod redshift;
 pub mod report;
+pub mod rng;
 pub mod sequential;
 pub mod torch;
 pub mod train;

@@ -8,7 +8,6 @@
 
 use crate::dims::Dims;
 use crate::layers::{Ctx, Layer, Mode, Pass};
-use crate::torch::{FeatureOrder, TensorSink, TensorSource};
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::ops::Range;
@@ -16,8 +15,6 @@ use std::ops::Range;
 /// A chain of layers, each feeding the next.
 pub struct Sequential {
     input: Dims,
-    /// Order of the output features (see [`FeatureOrder`]).
-    output_order: FeatureOrder,
     layers: Vec<Box<dyn Layer>>,
     frozen: Vec<bool>,
     /// Parameter range of each layer within this chain's slice.
@@ -36,7 +33,6 @@ impl Sequential {
     pub fn new(input: Dims) -> Self {
         Sequential {
             input,
-            output_order: FeatureOrder::Plain,
             layers: Vec::new(),
             frozen: Vec::new(),
             param_ranges: Vec::new(),
@@ -71,8 +67,7 @@ impl Sequential {
     }
 
     /// Appends an already-built layer.
-    pub fn push_boxed(&mut self, mut layer: Box<dyn Layer>) {
-        self.output_order = layer.connect_feature_order(self.output_order);
+    pub fn push_boxed(&mut self, layer: Box<dyn Layer>) {
         let start = self.param_ranges.last().map_or(0, |r| r.end);
         self.param_ranges.push(start..start + layer.param_len());
         let runs_in_place = layer.in_place() && !self.layers.is_empty();
@@ -88,43 +83,6 @@ impl Sequential {
         self.layers.push(layer);
         self.frozen.push(false);
         self.batch = 0;
-    }
-
-    /// Order of the output features (channels last after a flatten; see [`FeatureOrder`]).
-    pub fn output_feature_order(&self) -> FeatureOrder {
-        self.output_order
-    }
-
-    /// Declares the order of the input features, e.g. a head fed by a trunk that ends in a
-    /// flatten, and passes it on through the layers.
-    pub fn set_input_feature_order(&mut self, order: FeatureOrder) {
-        self.output_order = self
-            .layers
-            .iter_mut()
-            .fold(order, |o, layer| layer.connect_feature_order(o));
-    }
-
-    /// Writes every layer's tensors in PyTorch's layout; layer `i` is named
-    /// `"{first_index + i}."` inside `out` (as in `nn.Sequential`).
-    pub fn export_torch(&self, params: &[f32], first_index: usize, out: &mut TensorSink) {
-        for (i, (layer, range)) in self.layers.iter().zip(&self.param_ranges).enumerate() {
-            let mut sink = out.within(&(first_index + i).to_string());
-            layer.export_tensors(&params[range.clone()], &mut sink);
-        }
-    }
-
-    /// Reads every layer's tensors, named as [`Sequential::export_torch`] writes them.
-    pub fn import_torch(
-        &mut self,
-        params: &mut [f32],
-        first_index: usize,
-        source: &TensorSource,
-    ) -> Result<()> {
-        for (i, (layer, range)) in self.layers.iter_mut().zip(&self.param_ranges).enumerate() {
-            let source = source.within(&(first_index + i).to_string());
-            layer.import_tensors(&source, &mut params[range.clone()])?;
-        }
-        Ok(())
     }
 
     /// The layers, in order.

@@ -2,7 +2,6 @@
 
 use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
-use crate::torch::{FeatureOrder, TensorSink, TensorSource};
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::activation::{
@@ -30,10 +29,6 @@ impl Layer for Relu {
     }
     fn in_place(&self) -> bool {
         true
-    }
-    /// Element-wise: the features keep their order.
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        input
     }
     fn forward(&mut self, _ctx: &mut Ctx, _p: &[f32], x: &[f32], y: &mut [f32], _s: &mut [f32]) {
         relu_forward(x, y);
@@ -86,10 +81,6 @@ impl Layer for LeakyRelu {
     fn in_place(&self) -> bool {
         self.alpha > 0.0
     }
-    /// Element-wise: the features keep their order.
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        input
-    }
     fn forward(&mut self, _ctx: &mut Ctx, _p: &[f32], x: &[f32], y: &mut [f32], _s: &mut [f32]) {
         leaky_relu_forward(self.alpha, x, y);
     }
@@ -118,8 +109,6 @@ impl Layer for LeakyRelu {
 pub struct Prelu {
     dims: Dims,
     initial_slope: f32,
-    /// Order of the input features when they are flat (see [`FeatureOrder`]).
-    feature_order: FeatureOrder,
 }
 
 impl Prelu {
@@ -131,7 +120,6 @@ impl Prelu {
         Ok(Prelu {
             dims: input,
             initial_slope,
-            feature_order: FeatureOrder::Plain,
         })
     }
 }
@@ -148,24 +136,6 @@ impl Layer for Prelu {
     }
     fn init_params(&mut self, params: &mut [f32], _rng: &mut Xoshiro256PlusPlus) {
         params.fill(self.initial_slope);
-    }
-    /// One slope per feature of a flat input: the features keep their order.
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        self.feature_order = input;
-        input
-    }
-    /// `weight` `[channels]` (PyTorch's `PReLU(num_parameters = channels)`).
-    fn export_tensors(&self, params: &[f32], out: &mut TensorSink) {
-        out.f32(
-            "weight",
-            vec![params.len()],
-            self.feature_order.to_torch(params),
-        );
-    }
-    fn import_tensors(&mut self, source: &TensorSource, params: &mut [f32]) -> Result<()> {
-        let slopes = source.f32("weight", &[params.len()])?;
-        self.feature_order.from_torch(slopes, params);
-        Ok(())
     }
     fn scratch_len(&self, batch: usize) -> usize {
         prelu_backward_scratch_len(batch * self.dims.positions(), self.dims.channels())

@@ -2,7 +2,6 @@
 
 use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
-use crate::torch::FeatureOrder;
 use crate::Result;
 use zcnn_kernels::concat::{concat_channels, split_channels_backward};
 
@@ -40,10 +39,6 @@ impl Layer for AppendScalars {
     }
     fn out_dims(&self) -> Dims {
         Dims::Flat(self.features + self.n_extra)
-    }
-    /// The appended scalars come after the features, whose order is kept.
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        input
     }
     fn forward(&mut self, ctx: &mut Ctx, _p: &[f32], x: &[f32], y: &mut [f32], _s: &mut [f32]) {
         let (rows, width) = (ctx.pass.batch, self.features + self.n_extra);

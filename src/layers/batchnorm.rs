@@ -2,7 +2,6 @@
 
 use super::{Ctx, Layer, Mode, Pass};
 use crate::dims::Dims;
-use crate::torch::{FeatureOrder, TensorSink, TensorSource};
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::batchnorm::{
@@ -19,8 +18,6 @@ pub struct BatchNorm {
     running_mean: Vec<f32>,
     running_var: Vec<f32>,
     num_batches_tracked: u64,
-    /// Order of the input features when they are flat (see [`FeatureOrder`]).
-    feature_order: FeatureOrder,
     save_mean: Vec<f32>,
     save_invstd: Vec<f32>,
 }
@@ -47,7 +44,6 @@ impl BatchNorm {
             running_mean: vec![0.0; ch],
             running_var: vec![1.0; ch],
             num_batches_tracked: 0,
-            feature_order: FeatureOrder::Plain,
             save_mean: vec![0.0; ch],
             save_invstd: vec![0.0; ch],
         })
@@ -63,6 +59,16 @@ impl BatchNorm {
     /// Number of training-mode forward passes seen (PyTorch's `num_batches_tracked`).
     pub fn num_batches_tracked(&self) -> u64 {
         self.num_batches_tracked
+    }
+
+    /// The running mean and (unbiased) variance `[channels]` that evaluation normalises with.
+    pub fn running_stats(&self) -> (&[f32], &[f32]) {
+        (&self.running_mean, &self.running_var)
+    }
+
+    /// Mutable running mean and variance (when loading a checkpoint).
+    pub fn running_stats_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.running_mean, &mut self.running_var)
     }
 
     /// Sets the counter (when loading a checkpoint).
@@ -88,51 +94,6 @@ impl Layer for BatchNorm {
         let (gamma, beta) = params.split_at_mut(self.dims.channels());
         gamma.fill(1.0);
         beta.fill(0.0);
-    }
-
-    /// Per-channel (per-feature for a flat input): the features keep their order.
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        self.feature_order = input;
-        input
-    }
-
-    /// `weight`, `bias`, `running_mean`, `running_var` `[channels]` and `num_batches_tracked`
-    /// (an `int64` scalar), as PyTorch's `BatchNorm1d`/`BatchNorm2d`.
-    fn export_tensors(&self, params: &[f32], out: &mut TensorSink) {
-        let ch = self.dims.channels();
-        let order = self.feature_order;
-        let (gamma, beta) = params.split_at(ch);
-        out.f32("weight", vec![ch], order.to_torch(gamma));
-        out.f32("bias", vec![ch], order.to_torch(beta));
-        out.f32("running_mean", vec![ch], order.to_torch(&self.running_mean));
-        out.f32("running_var", vec![ch], order.to_torch(&self.running_var));
-        let count = i64::try_from(self.num_batches_tracked).unwrap_or(i64::MAX);
-        out.i64("num_batches_tracked", vec![], vec![count]);
-    }
-
-    fn import_tensors(&mut self, source: &TensorSource, params: &mut [f32]) -> Result<()> {
-        let ch = self.dims.channels();
-        let order = self.feature_order;
-        let gamma = source.f32("weight", &[ch])?;
-        let beta = source.f32("bias", &[ch])?;
-        let mean = source.f32("running_mean", &[ch])?;
-        let var = source.f32("running_var", &[ch])?;
-        let count = source.i64("num_batches_tracked", &[])?[0];
-        crate::ensure!(
-            count >= 0,
-            "tensor 'num_batches_tracked' of a batchnorm is negative ({count})"
-        );
-        crate::ensure!(
-            var.iter().all(|&v| v >= 0.0),
-            "tensor 'running_var' of a batchnorm holds a negative variance"
-        );
-        let (g, b) = params.split_at_mut(ch);
-        order.from_torch(gamma, g);
-        order.from_torch(beta, b);
-        order.from_torch(mean, &mut self.running_mean);
-        order.from_torch(var, &mut self.running_var);
-        self.num_batches_tracked = count as u64;
-        Ok(())
     }
 
     fn forward(
@@ -221,13 +182,6 @@ impl Layer for BatchNorm {
         vec![
             ("running_mean", &self.running_mean),
             ("running_var", &self.running_var),
-        ]
-    }
-
-    fn state_mut(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {
-        vec![
-            ("running_mean", &mut self.running_mean),
-            ("running_var", &mut self.running_var),
         ]
     }
 }

@@ -3,7 +3,6 @@
 use super::{Ctx, Layer, Padding, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
-use crate::torch::{conv_weight_from_torch, conv_weight_to_torch, TensorSink, TensorSource};
 use crate::{ensure, Result};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::conv1d::{conv1d_backward, conv1d_forward, Conv1dShape};
@@ -52,6 +51,11 @@ impl Conv1d {
             init: WeightInit::GlorotUniform,
             bias_init: 0.0,
         })
+    }
+
+    /// The layer's shape (for one sample: `batch` is 1).
+    pub fn shape(&self) -> &Conv1dShape {
+        &self.shape
     }
 
     fn at_batch(&self, batch: usize) -> Conv1dShape {
@@ -109,25 +113,6 @@ impl Layer for Conv1d {
     ) {
         let (w, b) = params.split_at(self.weight_len());
         conv1d_forward(&self.at_batch(ctx.pass.batch), x, w, Some(b), y, scratch);
-    }
-
-    /// `weight` `[out, in, k]` (PyTorch's `Conv1d`) and `bias` `[out]`.
-    fn export_tensors(&self, params: &[f32], out: &mut TensorSink) {
-        let s = &self.shape;
-        let (w, b) = params.split_at(self.weight_len());
-        let torch = conv_weight_to_torch(w, s.kernel, s.in_ch, s.out_ch);
-        out.f32("weight", vec![s.out_ch, s.in_ch, s.kernel], torch);
-        out.f32("bias", vec![s.out_ch], b.to_vec());
-    }
-
-    fn import_tensors(&mut self, source: &TensorSource, params: &mut [f32]) -> Result<()> {
-        let s = &self.shape;
-        let torch = source.f32("weight", &[s.out_ch, s.in_ch, s.kernel])?;
-        let bias = source.f32("bias", &[s.out_ch])?;
-        let (w, b) = params.split_at_mut(self.weight_len());
-        conv_weight_from_torch(torch, s.kernel, s.in_ch, s.out_ch, w);
-        b.copy_from_slice(bias);
-        Ok(())
     }
 
     fn backward(

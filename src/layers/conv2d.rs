@@ -3,7 +3,6 @@
 use super::{Ctx, Layer, Padding, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
-use crate::torch::{conv_weight_from_torch, conv_weight_to_torch, TensorSink, TensorSource};
 use crate::{ensure, Result};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::conv2d::{conv2d_backward, conv2d_forward, Conv2dShape};
@@ -62,6 +61,11 @@ impl Conv2d {
         })
     }
 
+    /// The layer's shape (for one sample: `batch` is 1).
+    pub fn shape(&self) -> &Conv2dShape {
+        &self.shape
+    }
+
     fn at_batch(&self, batch: usize) -> Conv2dShape {
         Conv2dShape {
             batch,
@@ -118,30 +122,6 @@ impl Layer for Conv2d {
     ) {
         let (w, b) = params.split_at(self.weight_len());
         conv2d_forward(&self.at_batch(ctx.pass.batch), x, w, Some(b), y, scratch);
-    }
-
-    /// `weight` `[out, in, kh, kw]` (PyTorch's `Conv2d`) and `bias` `[out]`.
-    fn export_tensors(&self, params: &[f32], out: &mut TensorSink) {
-        let s = &self.shape;
-        let (w, b) = params.split_at(self.weight_len());
-        let taps = s.kernel_h * s.kernel_w;
-        let torch = conv_weight_to_torch(w, taps, s.in_ch, s.out_ch);
-        out.f32(
-            "weight",
-            vec![s.out_ch, s.in_ch, s.kernel_h, s.kernel_w],
-            torch,
-        );
-        out.f32("bias", vec![s.out_ch], b.to_vec());
-    }
-
-    fn import_tensors(&mut self, source: &TensorSource, params: &mut [f32]) -> Result<()> {
-        let s = &self.shape;
-        let torch = source.f32("weight", &[s.out_ch, s.in_ch, s.kernel_h, s.kernel_w])?;
-        let bias = source.f32("bias", &[s.out_ch])?;
-        let (w, b) = params.split_at_mut(self.weight_len());
-        conv_weight_from_torch(torch, s.kernel_h * s.kernel_w, s.in_ch, s.out_ch, w);
-        b.copy_from_slice(bias);
-        Ok(())
     }
 
     fn backward(

@@ -3,9 +3,6 @@
 use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
-use crate::torch::{
-    dense_weight_from_torch, dense_weight_to_torch, FeatureOrder, TensorSink, TensorSource,
-};
 use crate::{ensure, Result};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::dense::{dense_backward, dense_forward, DenseShape};
@@ -16,8 +13,6 @@ pub struct Dense {
     shape: DenseShape,
     init: WeightInit,
     bias_init: f32,
-    /// Order of the input features, for PyTorch's column order (see [`FeatureOrder`]).
-    input_order: FeatureOrder,
 }
 
 impl Dense {
@@ -39,8 +34,12 @@ impl Dense {
             shape,
             init: WeightInit::GlorotUniform,
             bias_init: 0.0,
-            input_order: FeatureOrder::Plain,
         })
+    }
+
+    /// The layer's shape (for one sample: `batch` is 1).
+    pub fn shape(&self) -> &DenseShape {
+        &self.shape
     }
 
     fn at_batch(&self, batch: usize) -> DenseShape {
@@ -101,31 +100,6 @@ impl Layer for Dense {
     ) {
         let (w, b) = params.split_at(self.weight_len());
         dense_forward(&self.at_batch(ctx.pass.batch), x, w, Some(b), y, scratch);
-    }
-
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        self.input_order = input;
-        FeatureOrder::Plain
-    }
-
-    /// `weight` `[out, in]` with its columns in PyTorch's order (channels first after a
-    /// flatten) and `bias` `[out]`.
-    fn export_tensors(&self, params: &[f32], out: &mut TensorSink) {
-        let s = &self.shape;
-        let (w, b) = params.split_at(self.weight_len());
-        let torch = dense_weight_to_torch(w, s.out_features, self.input_order);
-        out.f32("weight", vec![s.out_features, s.in_features], torch);
-        out.f32("bias", vec![s.out_features], b.to_vec());
-    }
-
-    fn import_tensors(&mut self, source: &TensorSource, params: &mut [f32]) -> Result<()> {
-        let s = &self.shape;
-        let torch = source.f32("weight", &[s.out_features, s.in_features])?;
-        let bias = source.f32("bias", &[s.out_features])?;
-        let (w, b) = params.split_at_mut(self.weight_len());
-        dense_weight_from_torch(torch, s.out_features, self.input_order, w);
-        b.copy_from_slice(bias);
-        Ok(())
     }
 
     fn backward(

@@ -2,7 +2,6 @@
 
 use super::{Ctx, Layer, Mode, Pass};
 use crate::dims::Dims;
-use crate::torch::FeatureOrder;
 use crate::Result;
 use zcnn_kernels::dropout::{dropout_backward, dropout_forward, dropout_mask};
 
@@ -36,11 +35,6 @@ impl Layer for Dropout {
 
     fn out_dims(&self) -> Dims {
         self.dims
-    }
-
-    /// Element-wise: the features keep their order.
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        input
     }
 
     fn prepare(&mut self, batch: usize) {

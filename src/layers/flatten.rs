@@ -2,7 +2,6 @@
 
 use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
-use crate::torch::FeatureOrder;
 use crate::Result;
 use zcnn_kernels::simd::axpy;
 
@@ -38,16 +37,6 @@ impl Layer for Flatten {
         y.copy_from_slice(x);
     }
     fn forward_in_place(&mut self, _ctx: &mut Ctx, _p: &[f32], _xy: &mut [f32]) {}
-    /// A sequence or image becomes channels-last features; a flat input keeps its order.
-    fn connect_feature_order(&mut self, input: FeatureOrder) -> FeatureOrder {
-        match self.input {
-            Dims::Flat(_) => input,
-            d => FeatureOrder::ChannelsLast {
-                positions: d.positions(),
-                channels: d.channels(),
-            },
-        }
-    }
     fn backward(
         &mut self,
         _pass: Pass,

@@ -3,7 +3,6 @@
 use super::{Ctx, Layer, Pass};
 use crate::dims::Dims;
 use crate::sequential::Sequential;
-use crate::torch::{TensorSink, TensorSource};
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::ops::Range;
@@ -58,6 +57,17 @@ impl Inception {
         &self.branches
     }
 
+    /// Mutable branches (when loading a checkpoint). Their layers must stay as they are: the
+    /// block's parameter ranges were laid out from them.
+    pub(crate) fn branches_mut(&mut self) -> &mut [Sequential] {
+        &mut self.branches
+    }
+
+    /// Parameter range of branch `b` inside the block's slice.
+    pub fn branch_range(&self, b: usize) -> Range<usize> {
+        self.param_ranges[b].clone()
+    }
+
     fn total_channels(&self) -> usize {
         self.branches.iter().map(|b| b.out_dims().channels()).sum()
     }
@@ -97,29 +107,6 @@ impl Layer for Inception {
         for (branch, range) in self.branches.iter_mut().zip(&self.param_ranges) {
             branch.init_params(&mut params[range.clone()], rng);
         }
-    }
-
-    /// Branch `b`'s layer `j` is named `branches.{b}.{j}.…` (an `nn.ModuleList` of
-    /// `nn.Sequential`).
-    fn export_tensors(&self, params: &[f32], out: &mut TensorSink) {
-        for (b, (branch, range)) in self.branches.iter().zip(&self.param_ranges).enumerate() {
-            branch.export_torch(
-                &params[range.clone()],
-                0,
-                &mut out.within(&format!("branches.{b}")),
-            );
-        }
-    }
-
-    fn import_tensors(&mut self, source: &TensorSource, params: &mut [f32]) -> Result<()> {
-        for (b, (branch, range)) in self.branches.iter_mut().zip(&self.param_ranges).enumerate() {
-            branch.import_torch(
-                &mut params[range.clone()],
-                0,
-                &source.within(&format!("branches.{b}")),
-            )?;
-        }
-        Ok(())
     }
 
     fn prepare(&mut self, batch: usize) {

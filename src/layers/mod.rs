@@ -38,9 +38,8 @@ pub use pool::{AvgPool, GlobalAvgPool, MaxPool};
 
 use crate::dims::Dims;
 use crate::init::WeightInit;
-use crate::torch::{FeatureOrder, TensorSink, TensorSource};
-use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use std::any::Any;
 
 /// Training (batch statistics, dropout active) or evaluation (running statistics, no dropout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +64,10 @@ pub struct Ctx<'a> {
 }
 
 /// A building block of a network. See the module documentation for the calling protocol.
-pub trait Layer: Send {
+///
+/// A layer is `Any` so that code at the edges can find its concrete type: checkpoints in
+/// PyTorch's layout (`crate::torch`) give each layer type its tensors there, not here.
+pub trait Layer: Any + Send {
     /// Short kind name used in messages ("conv1d", "dense", …).
     fn kind(&self) -> &'static str;
 
@@ -130,31 +132,8 @@ pub trait Layer: Send {
         scratch: &mut [f32],
     );
 
-    /// Non-trainable state (batch-norm running statistics), for checkpoints.
+    /// Non-trainable state by name (batch-norm running statistics).
     fn state(&self) -> Vec<(&'static str, &[f32])> {
         Vec::new()
-    }
-
-    /// Mutable access to the non-trainable state, in the order of [`Layer::state`].
-    fn state_mut(&mut self) -> Vec<(&'static str, &mut Vec<f32>)> {
-        Vec::new()
-    }
-
-    /// Tells the layer the order of its input features (see [`FeatureOrder`]) and returns that
-    /// of its output. `Sequential` calls it as layers are pushed, so that a dense layer after a
-    /// flatten exports its weight columns in PyTorch's channels-first order. The default (a
-    /// layer that mixes or reshapes its features) forgets the order.
-    fn connect_feature_order(&mut self, _input: FeatureOrder) -> FeatureOrder {
-        FeatureOrder::Plain
-    }
-
-    /// Writes this layer's tensors (parameters from `params`, and state) in PyTorch's layout,
-    /// named relative to the layer (`"weight"`, `"running_mean"`, …).
-    fn export_tensors(&self, _params: &[f32], _out: &mut TensorSink) {}
-
-    /// Reads this layer's tensors in PyTorch's layout, the inverse of
-    /// [`Layer::export_tensors`]. Fails on a missing tensor or a wrong shape or dtype.
-    fn import_tensors(&mut self, _source: &TensorSource, _params: &mut [f32]) -> Result<()> {
-        Ok(())
     }
 }

@@ -1,0 +1,88 @@
+//! The buffers of one mini-batch, gathered from a dataset and run through a model.
+
+use super::dataset::Dataset;
+use crate::layers::Mode;
+use crate::loss::TargetBatch;
+use crate::model::Model;
+use crate::{ensure, Result};
+
+/// Inputs, extra scalars and targets of up to `capacity` samples, and the per-head losses:
+/// allocated once, reused by every batch.
+pub(super) struct Batch {
+    /// `[capacity, sample size]`.
+    x: Vec<f32>,
+    /// `[capacity, n_extra]`.
+    extra: Vec<f32>,
+    /// One target buffer per head.
+    pub(super) targets: Vec<TargetBatch>,
+    losses: Vec<f32>,
+    sample_len: usize,
+    n_extra: usize,
+}
+
+impl Batch {
+    /// Buffers for up to `capacity` samples of `data`, which must fit `model`.
+    pub(super) fn new(model: &Model, data: &Dataset, capacity: usize) -> Result<Self> {
+        ensure!(capacity > 0, "batch size must be at least 1");
+        ensure!(
+            data.sample == model.in_dims(),
+            "the data's samples are {}, the model takes {}",
+            data.sample,
+            model.in_dims()
+        );
+        ensure!(
+            data.n_extra == model.n_extra(),
+            "the data have {} extra inputs, the model takes {}",
+            data.n_extra,
+            model.n_extra()
+        );
+        ensure!(
+            data.targets.len() == model.heads().len(),
+            "the data have {} target sets for {} heads",
+            data.targets.len(),
+            model.heads().len()
+        );
+        Ok(Batch {
+            x: vec![0.0; capacity * data.sample.size()],
+            extra: vec![0.0; capacity * data.n_extra],
+            targets: data
+                .targets
+                .iter()
+                .map(|t| t.empty_batch(capacity))
+                .collect(),
+            losses: vec![0.0; model.heads().len()],
+            sample_len: data.sample.size(),
+            n_extra: data.n_extra,
+        })
+    }
+
+    /// Copies the samples `idx` of `data` into the buffers.
+    pub(super) fn gather(&mut self, data: &Dataset, idx: &[usize]) {
+        let (s, e) = (self.sample_len, self.n_extra);
+        for (k, &i) in idx.iter().enumerate() {
+            self.x[k * s..(k + 1) * s].copy_from_slice(&data.inputs[i * s..(i + 1) * s]);
+            self.extra[k * e..(k + 1) * e].copy_from_slice(&data.extra[i * e..(i + 1) * e]);
+        }
+        for (t, buf) in data.targets.iter().zip(&mut self.targets) {
+            t.gather(idx, buf);
+        }
+    }
+
+    /// The inputs of the first `b` gathered samples.
+    pub(super) fn inputs(&self, b: usize) -> &[f32] {
+        &self.x[..b * self.sample_len]
+    }
+
+    /// Runs `model` on the first `b` gathered samples in `mode` and returns the total loss
+    /// (the output gradients are then ready for `Model::backward`).
+    pub(super) fn forward_and_loss(
+        &mut self,
+        model: &mut Model,
+        b: usize,
+        mode: Mode,
+    ) -> Result<f32> {
+        let (s, e) = (self.sample_len, self.n_extra);
+        model.forward(&self.x[..b * s], &self.extra[..b * e], b, mode)?;
+        model.compute_loss(&self.targets, b, &mut self.losses)
+    }
+}
