@@ -109,13 +109,18 @@ fn predict_writes_a_catalogue_and_qp_pdfs_that_survey_tools_read() {
         let h5 = std::fs::read(dir.join("pdfs.hdf5")).expect("qp file written");
         assert_eq!(&h5[..8], b"\x89HDF\r\n\x1a\n", "an HDF5 signature");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
-        .collect();
+    let leftovers = temporaries(&dir);
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     python_check(&dir);
+}
+
+/// The names in `dir` ending in `.tmp` (the temporary files of staged outputs).
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect()
 }
 
 /// Runs scripts/check_survey_outputs.py on `dir`: its failures fail the test; a missing
@@ -144,7 +149,7 @@ fn python_check(dir: &Path) {
 }
 
 #[test]
-fn an_existing_output_or_an_input_is_never_overwritten() {
+fn an_existing_output_is_replaced_only_with_overwrite_and_an_input_never() {
     let dir = scratch("no-overwrite");
     let (data, checkpoint) = trained(&dir);
     let existing = dir.join("catalog.fits");
@@ -153,36 +158,62 @@ fn an_existing_output_or_an_input_is_never_overwritten() {
     args.extend(["--catalog", s(&existing)].map(String::from));
     let err = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(
-        err.contains("catalog.fits") && err.contains("already exists"),
+        err.contains("--catalog") && err.contains("catalog.fits already exists"),
         "{err}"
     );
+    assert!(err.contains("--overwrite"), "the message says how: {err}");
     assert_eq!(std::fs::read(&existing).unwrap(), b"a good catalogue");
+    assert!(
+        !dir.join("predictions.csv").exists(),
+        "refused before any work"
+    );
 
+    // With --overwrite the complete new catalogue replaces the earlier one.
+    args.push("--overwrite".into());
+    run(&args);
+    let bytes = std::fs::read(&existing).unwrap();
+    assert!(bytes.starts_with(b"SIMPLE  =                    T"));
+    let table = header_cards(&bytes, 2880);
+    assert!(table
+        .iter()
+        .any(|c| c.starts_with("NAXIS2  =                  200")));
+    assert!(temporaries(&dir).is_empty(), "{:?}", temporaries(&dir));
+
+    // An input is never an output, not even with --overwrite.
     let spectra = data.join("spectra.npy");
     let before = std::fs::read(&spectra).unwrap();
     let mut args = predict_args(&checkpoint, &data, &dir);
-    args.extend(["--catalog", s(&spectra)].map(String::from));
+    args.extend(["--catalog", s(&spectra), "--overwrite"].map(String::from));
     let err = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(err.contains("spectra.npy"), "{err}");
+    assert!(
+        err.contains("--catalog") && err.contains("is also the input --spectra"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read(&spectra).unwrap(),
         before,
         "the input is untouched"
     );
+    assert!(temporaries(&data).is_empty(), "{:?}", temporaries(&data));
 
-    // Labels that do not match the spectra: an error naming the file, nothing written.
+    // Labels that do not match the spectra: an error naming the file, nothing written, the
+    // earlier results kept although --overwrite allowed replacing them.
     let labels = dir.join("short.csv");
     std::fs::write(&labels, "index,id,z\n0,a,1.2\n").unwrap();
+    let csv = dir.join("predictions.csv");
+    let csv_before = std::fs::read(&csv).unwrap();
     let mut args = predict_args(&checkpoint, &data, &dir);
     let at = args.iter().position(|a| a == "--labels").unwrap();
     args[at + 1] = s(&labels).to_string();
-    args.extend(["--catalog", s(&dir.join("new.fits"))].map(String::from));
+    args.extend(["--catalog", s(&dir.join("new.fits")), "--overwrite"].map(String::from));
     let err = fails(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(
         err.contains("short.csv") && err.contains("no row for"),
         "{err}"
     );
-    assert!(!dir.join("new.fits").exists() && !dir.join("new.fits.part").exists());
+    assert!(!dir.join("new.fits").exists());
+    assert_eq!(std::fs::read(&csv).unwrap(), csv_before);
+    assert!(temporaries(&dir).is_empty(), "{:?}", temporaries(&dir));
 }
 
 #[test]
@@ -202,15 +233,16 @@ fn an_error_after_some_chunks_leaves_no_output_behind() {
     let mut args = predict_args(&checkpoint, &data, &out);
     let at = args.iter().position(|a| a == "--spectra").unwrap();
     args[at + 1] = s(&bad).to_string();
+    // --overwrite: the failure, not the output plan, is what must keep the earlier CSV.
     args.extend(
         [
+            "--overwrite",
             "--chunk-size",
             "50",
             "--catalog",
             s(&out.join("c.fits")),
             "--pdfs",
             s(&out.join("p.npy")),
-            "--overwrite",
         ]
         .map(String::from),
     );

@@ -133,8 +133,12 @@ fn every_command_keeps_its_inputs_and_earlier_results() {
     assert_eq!(fs::read(&spectra).unwrap(), spectra_bytes);
     assert_eq!(fs::read(&ckpt).unwrap(), ckpt_bytes);
     assert!(call(&predict(&preds, &[])).status.success());
-    refused(predict(&preds, &[]), "already exists");
+    fs::write(&preds, "an earlier result").unwrap();
+    refused(predict(&preds, &[]), "preds.csv already exists");
+    assert_eq!(fs::read_to_string(&preds).unwrap(), "an earlier result");
     assert!(call(&predict(&preds, &["--overwrite"])).status.success());
+    let replaced = fs::read_to_string(&preds).unwrap();
+    assert!(replaced.starts_with("index,z,"), "{replaced}");
 
     // simulate, evaluate, compare: a second run into the same folder needs --overwrite.
     let err = fails(&["simulate", "--out", s(&data), "-n", "200"]);

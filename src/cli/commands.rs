@@ -196,14 +196,12 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             }
             plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
-            let inputs = [checkpoint.as_path(), spectra.as_path()];
             let paths = predict_sink::OutputPaths {
                 csv: &out,
                 catalog: catalog.as_deref(),
                 catalog_pdf,
                 pdfs: pdfs.as_deref(),
                 parquet: parquet.as_deref(),
-                inputs: &inputs,
             };
             let files = PredictInputs {
                 checkpoint: &checkpoint,

@@ -116,7 +116,6 @@ impl CatalogWriter {
     /// integer, else text as wide as the longest).
     pub fn create(
         path: &Path,
-        inputs: &[&Path],
         provenance: &Provenance,
         ids: &[String],
         with_pdf: bool,
@@ -169,8 +168,7 @@ impl CatalogWriter {
             ));
         }
         // Redshift is dimensionless: no TUNITn (FITS 4.0 §8.1 has no unit string for it).
-        let table =
-            BinTableWriter::create(path, inputs, &provenance.cards(), "REDSHIFTS", columns, &[])?;
+        let table = BinTableWriter::create(path, &provenance.cards(), "REDSHIFTS", columns, &[])?;
         Ok(Self {
             table,
             numeric_ids,

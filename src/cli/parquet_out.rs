@@ -17,7 +17,6 @@ const FLOAT_COLUMNS: [&str; 11] = [
 /// writer and whether ids are numeric.
 pub fn create(
     path: &Path,
-    inputs: &[&Path],
     provenance: &Provenance,
     ids: &[String],
 ) -> Result<(ParquetTableWriter, bool), String> {
@@ -46,7 +45,7 @@ pub fn create(
         ("date", provenance.date.clone()),
     ];
     Ok((
-        ParquetTableWriter::create(path, inputs, &columns, &metadata)?,
+        ParquetTableWriter::create(path, &columns, &metadata)?,
         numeric_ids,
     ))
 }

@@ -2,11 +2,12 @@
 //! request the FITS catalogue, the PDFs (NPY, or a qp ensemble in HDF5). Every file is built
 //! under a temporary name and moved into place by [`PredictionSink::finish`]; an error or a
 //! Ctrl-C drops the sink, which removes the temporary files and leaves earlier outputs as they
-//! were.
+//! were. Which paths may be written (not an input; an earlier result only with `--overwrite`)
+//! the command's output plan decided before the sink is created.
 
 use super::outputs::{is_hdf5, CatalogWriter, ObjectRow, Provenance};
 use super::row_labels::RowLabels;
-use crate::io::staged::StagedPath;
+use crate::io::atomic::StagedPath;
 use crate::redshift::summary::{summarise, PdfSummary};
 use crate::redshift::ZBinning;
 use npyz::WriterBuilder;
@@ -16,17 +17,15 @@ use std::path::Path;
 
 /// The files asked for.
 pub struct OutputPaths<'a> {
-    /// The predictions CSV (replaced if it exists, as before).
+    /// The predictions CSV.
     pub csv: &'a Path,
     pub catalog: Option<&'a Path>,
     /// Put each PDF into the catalogue as a vector column.
     pub catalog_pdf: bool,
-    /// `.hdf5`/`.h5`: a qp ensemble; anything else: NPY `[n, bins]` (replaced if it exists).
+    /// `.hdf5`/`.h5`: a qp ensemble; anything else: NPY `[n, bins]`.
     pub pdfs: Option<&'a Path>,
     /// A Parquet table of the point estimates, one row group per chunk.
     pub parquet: Option<&'a Path>,
-    /// The files read, which no output may replace.
-    pub inputs: &'a [&'a Path],
 }
 
 /// The open outputs of one prediction run.
@@ -59,8 +58,8 @@ impl PredictionSink {
                 "--pdfs and --catalog need a classifier's PDFs; this model regresses z".into(),
             );
         }
-        let csv_path = StagedPath::replacing(paths.csv, paths.inputs)?;
-        let mut csv = csv::Writer::from_writer(BufWriter::new(create(&csv_path)?));
+        let csv_path = StagedPath::new(paths.csv);
+        let mut csv = csv::Writer::from_writer(BufWriter::new(csv_path.create().map_err(|e| e.0)?));
         let header: &[&str] = match binning {
             Some(_) => &[
                 "index",
@@ -80,21 +79,19 @@ impl PredictionSink {
         let ids = labels.ids.clone().unwrap_or_default();
         let catalog = paths
             .catalog
-            .map(|path| {
-                CatalogWriter::create(path, paths.inputs, provenance, &ids, paths.catalog_pdf)
-            })
+            .map(|path| CatalogWriter::create(path, provenance, &ids, paths.catalog_pdf))
             .transpose()?;
         let (mut npy, mut hdf5_path) = (None, None);
         match (paths.pdfs, &binning) {
             (Some(path), Some(_)) if is_hdf5(path) => hdf5_path = Some(path),
             (Some(path), Some(b)) => {
-                let staged = StagedPath::replacing(path, paths.inputs)?;
+                let staged = StagedPath::new(path);
                 let writer = npyz::WriteOptions::<f32>::new()
                     .dtype(npyz::DType::Plain(
                         "<f4".parse().expect("a valid type string"),
                     ))
                     .shape(&[n as u64, b.bins() as u64])
-                    .writer(BufWriter::new(create(&staged)?))
+                    .writer(BufWriter::new(staged.create().map_err(|e| e.0)?))
                     .begin_nd()
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 npy = Some((writer, staged));
@@ -117,21 +114,13 @@ impl PredictionSink {
             npy,
             #[cfg(feature = "hdf5")]
             qp: match (hdf5_path, &binning) {
-                (Some(path), Some(b)) => Some(open_qp(
-                    path,
-                    paths.inputs,
-                    provenance,
-                    b,
-                    &labels,
-                    &ids,
-                    n,
-                )?),
+                (Some(path), Some(b)) => Some(open_qp(path, provenance, b, &labels, &ids, n)?),
                 _ => None,
             },
             #[cfg(feature = "parquet")]
             parquet: paths
                 .parquet
-                .map(|path| super::parquet_out::create(path, paths.inputs, provenance, &ids))
+                .map(|path| super::parquet_out::create(path, provenance, &ids))
                 .transpose()?,
             binning,
             labels,
@@ -233,7 +222,7 @@ impl PredictionSink {
             npy.finish()
                 .and_then(|()| File::open(staged.temporary())?.sync_all())
                 .map_err(|e| format!("{}: {e}", staged.path().display()))?;
-            staged.commit()?;
+            staged.commit().map_err(|e| e.0)?;
         }
         #[cfg(feature = "hdf5")]
         if let Some(qp) = self.qp {
@@ -243,13 +232,8 @@ impl PredictionSink {
         if let Some((table, _)) = self.parquet {
             table.finish()?;
         }
-        self.csv_path.commit()
+        self.csv_path.commit().map_err(|e| e.0)
     }
-}
-
-fn create(staged: &StagedPath) -> Result<File, String> {
-    File::create(staged.temporary())
-        .map_err(|e| format!("cannot create {}: {e}", staged.temporary().display()))
 }
 
 #[cfg(not(feature = "hdf5"))]
@@ -266,7 +250,6 @@ fn no_hdf5(path: Option<&Path>) -> Result<(), String> {
 #[cfg(feature = "hdf5")]
 fn open_qp(
     path: &Path,
-    inputs: &[&Path],
     provenance: &Provenance,
     binning: &ZBinning,
     labels: &RowLabels,
@@ -284,7 +267,6 @@ fn open_qp(
     let numeric_ids = ids.iter().all(|id| id.parse::<i64>().is_ok());
     crate::io::qp_hdf5::QpHistWriter::create(
         path,
-        inputs,
         &binning.edges(),
         n,
         numeric_ids,

@@ -1,5 +1,8 @@
-//! Atomic file replacement: a reader sees the old file or the whole new one, never a part; and
-//! staged folders, whose files appear together only once all of them are written.
+//! Atomic file replacement: a reader sees the old file or the whole new one, never a part;
+//! staged files, written over time under a temporary name and renamed into place when complete;
+//! and staged folders, whose files appear together only once all of them are written. Whether
+//! an output may be written at all (not an input, not an earlier result without `--overwrite`)
+//! is decided before, by the command's output plan (`cli::paths::Plan`).
 
 use crate::{Error, Result};
 use std::fs::{self, File};
@@ -50,6 +53,64 @@ fn sync_parent(path: &Path) {
     };
     if let Ok(dir) = File::open(parent) {
         let _ = dir.sync_all();
+    }
+}
+
+/// An output written over time (a streamed catalogue, an HDF5 file): built in a temporary file
+/// beside its final path, unique to this process and call ([`temporary_path`]), and renamed
+/// over the final path by [`StagedPath::commit`] once complete. Dropped without a commit (an
+/// error on the way, an interruption), it removes the temporary file, so the final path keeps
+/// what it held before.
+#[derive(Debug)]
+pub struct StagedPath {
+    path: PathBuf,
+    temporary: PathBuf,
+    committed: bool,
+}
+
+impl StagedPath {
+    /// Stages an output at `path` (nothing is created yet).
+    pub fn new(path: &Path) -> Self {
+        StagedPath {
+            path: path.to_path_buf(),
+            temporary: temporary_path(path),
+            committed: false,
+        }
+    }
+
+    /// Creates the temporary file, to be written in full before the commit.
+    pub fn create(&self) -> Result<File> {
+        File::create(&self.temporary)
+            .map_err(|e| Error(format!("cannot create {}: {e}", self.temporary.display())))
+    }
+
+    /// Where to write while the output is incomplete.
+    pub fn temporary(&self) -> &Path {
+        &self.temporary
+    }
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the complete temporary file over the final path (an atomic replacement) and
+    /// syncs the directory entry. On failure the temporary file is removed.
+    pub fn commit(mut self) -> Result<()> {
+        fs::rename(&self.temporary, &self.path)
+            .map_err(|e| Error(format!("cannot write {}: {e}", self.path.display())))?;
+        self.committed = true;
+        sync_parent(&self.path);
+        Ok(())
+    }
+}
+
+impl Drop for StagedPath {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: the temporary file may never have been created.
+            let _ = fs::remove_file(&self.temporary);
+        }
     }
 }
 
@@ -234,6 +295,75 @@ mod tests {
         let err = write_atomic(&path, b"x").expect_err("no directory");
         assert!(err.0.contains("file.npy"), "{err}");
         assert!(!path.exists());
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_staged_file_appears_only_at_the_commit_and_replaces_what_was_there() {
+        let dir = scratch_dir("staged-file");
+        let path = dir.join("catalog.fits");
+        write_atomic(&path, b"an earlier catalogue").expect("an earlier result");
+        let staged = StagedPath::new(&path);
+        let mut file = staged.create().expect("create the temporary file");
+        file.write_all(b"new").expect("write");
+        drop(file);
+        assert_eq!(fs::read(&path).expect("read"), b"an earlier catalogue");
+        assert_eq!(staged.temporary().parent(), path.parent());
+        assert!(staged.temporary().to_string_lossy().ends_with(".tmp"));
+        staged.commit().expect("commit");
+        assert_eq!(fs::read(&path).expect("read"), b"new");
+        assert_eq!(names(&dir), ["catalog.fits"]);
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_staged_file_dropped_without_commit_leaves_nothing() {
+        let dir = scratch_dir("staged-drop");
+        let kept = dir.join("predictions.csv");
+        write_atomic(&kept, b"an earlier CSV").expect("an earlier result");
+        for path in [kept.clone(), dir.join("new.fits")] {
+            let staged = StagedPath::new(&path);
+            write_atomic(staged.temporary(), b"half").expect("write");
+            drop(staged);
+        }
+        // A staged file whose temporary was never created drops quietly too.
+        drop(StagedPath::new(&dir.join("never.parquet")));
+        assert_eq!(names(&dir), ["predictions.csv"]);
+        assert_eq!(fs::read(&kept).expect("read"), b"an earlier CSV");
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn two_staged_writers_of_one_file_never_share_a_temporary() {
+        // With one temporary name (say `<path>.part`), the second writer would truncate the
+        // first one's file, and the first commit would move away the second one's.
+        let dir = scratch_dir("staged-two");
+        let path = dir.join("pdfs.hdf5");
+        let (first, second) = (StagedPath::new(&path), StagedPath::new(&path));
+        assert_ne!(first.temporary(), second.temporary());
+        write_atomic(first.temporary(), b"first").expect("write");
+        write_atomic(second.temporary(), b"second").expect("write");
+        first.commit().expect("first commit");
+        assert_eq!(fs::read(&path).expect("read"), b"first");
+        second.commit().expect("second commit");
+        assert_eq!(fs::read(&path).expect("read"), b"second");
+        assert_eq!(names(&dir), ["pdfs.hdf5"]);
+        fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_failed_commit_names_the_file_and_removes_the_temporary() {
+        let dir = scratch_dir("staged-blocked");
+        // A non-empty folder where the file should go makes the rename fail.
+        let path = dir.join("catalog.fits");
+        fs::create_dir(&path).expect("a folder in the way");
+        write_atomic(&path.join("inside"), b"x").expect("a file inside");
+        let staged = StagedPath::new(&path);
+        write_atomic(staged.temporary(), b"complete").expect("write");
+        let err = staged.commit().expect_err("blocked");
+        assert!(err.0.contains("catalog.fits"), "{err}");
+        assert_eq!(names(&dir), ["catalog.fits"]);
+        assert!(path.is_dir());
         fs::remove_dir_all(&dir).expect("clean up");
     }
 

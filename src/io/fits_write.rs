@@ -6,7 +6,7 @@
 //! catalogues need: `K` (i64), `J` (i32), `E` (f32), `D` (f64), `rA` (text) and `rE` (f32
 //! vectors) columns.
 
-use super::staged::StagedPath;
+use super::atomic::StagedPath;
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -114,19 +114,18 @@ pub struct BinTableWriter {
 }
 
 impl BinTableWriter {
-    /// Creates `path` (refusing an existing file or one of `inputs`) with an empty primary HDU
-    /// holding `primary` cards, and a BINTABLE named `extname` with `columns` and `table` cards.
+    /// Creates `path` (under a temporary name until [`BinTableWriter::finish`]) with an empty
+    /// primary HDU holding `primary` cards, and a BINTABLE named `extname` with `columns` and
+    /// `table` cards.
     pub fn create(
         path: &Path,
-        inputs: &[&Path],
         primary: &[Card],
         extname: &str,
         columns: Vec<Column>,
         table: &[Card],
     ) -> Result<Self, String> {
-        let staged = StagedPath::new(path, inputs)?;
-        let file = File::create(staged.temporary())
-            .map_err(|e| format!("cannot create {}: {e}", staged.temporary().display()))?;
+        let staged = StagedPath::new(path);
+        let file = staged.create().map_err(|e| e.0)?;
         let mut header = Vec::new();
         let start = [
             Card::new("SIMPLE", CardValue::Bool(true), "conforms to FITS standard"),
@@ -238,7 +237,7 @@ impl BinTableWriter {
             .and_then(|()| self.out.flush())
             .and_then(|()| self.out.get_ref().sync_all())
             .map_err(|e| self.io_error(e))?;
-        self.staged.commit()
+        self.staged.commit().map_err(|e| e.0)
     }
 
     /// Rows appended so far.

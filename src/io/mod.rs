@@ -18,6 +18,5 @@ pub mod npy_rows;
 pub mod parquet_write;
 #[cfg(feature = "hdf5")]
 pub mod qp_hdf5;
-pub mod staged;
 
 pub use atomic::write_atomic;

@@ -2,7 +2,7 @@
 //! without Arrow and without compression codecs), under a temporary name renamed into place
 //! when complete. Flat columns only: int64, int32, float and UTF-8 text.
 
-use super::staged::StagedPath;
+use super::atomic::StagedPath;
 use parquet::basic::{LogicalType, Repetition, Type as PhysicalType};
 use parquet::data_type::{ByteArray, ByteArrayType, FloatType, Int32Type, Int64Type};
 use parquet::file::metadata::KeyValue;
@@ -50,15 +50,14 @@ pub struct ParquetTableWriter {
 }
 
 impl ParquetTableWriter {
-    /// Creates `path` (refusing an existing file or one of `inputs`) with `columns` (all
-    /// required) and `metadata` as the file's key-value metadata.
+    /// Creates `path` (under a temporary name until [`ParquetTableWriter::finish`]) with
+    /// `columns` (all required) and `metadata` as the file's key-value metadata.
     pub fn create(
         path: &Path,
-        inputs: &[&Path],
         columns: &[(&str, ParquetType)],
         metadata: &[(&str, String)],
     ) -> Result<Self, String> {
-        let staged = StagedPath::new(path, inputs)?;
+        let staged = StagedPath::new(path);
         let err = |e: parquet::errors::ParquetError| format!("{}: {e}", path.display());
         let fields = columns
             .iter()
@@ -90,8 +89,7 @@ impl ParquetTableWriter {
                     .collect(),
             ))
             .build();
-        let file = File::create(staged.temporary())
-            .map_err(|e| format!("cannot create {}: {e}", staged.temporary().display()))?;
+        let file = staged.create().map_err(|e| e.0)?;
         let writer =
             SerializedFileWriter::new(file, Arc::new(schema), Arc::new(properties)).map_err(err)?;
         Ok(Self {
@@ -156,7 +154,7 @@ impl ParquetTableWriter {
             .sync_all()
             .map_err(|e| format!("{path}: {e}"))?;
         drop(self.writer);
-        self.staged.commit()
+        self.staged.commit().map_err(|e| e.0)
     }
 }
 
@@ -175,7 +173,7 @@ mod tests {
             ("z", ParquetType::F32),
             ("w", ParquetType::I32),
         ];
-        let mut w = ParquetTableWriter::create(&path, &[], &columns, &[("k", "v".into())]).unwrap();
+        let mut w = ParquetTableWriter::create(&path, &columns, &[("k", "v".into())]).unwrap();
         let group = |ids: &[&str], z: Vec<f32>, w: Vec<i32>| {
             vec![
                 ParquetValues::Text(ids.iter().map(|s| s.to_string()).collect()),

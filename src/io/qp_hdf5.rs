@@ -15,7 +15,7 @@
 //! final size and filled chunk by chunk, as RAIL's `initializeHdf5Write`/`writeHdf5Chunk` do;
 //! `meta` is written last, and the file appears under its name only when complete.
 
-use super::staged::StagedPath;
+use super::atomic::StagedPath;
 use hdf5::types::{FixedAscii, VarLenUnicode};
 use ndarray::ArrayView2;
 use std::path::Path;
@@ -51,18 +51,18 @@ pub struct QpHistWriter {
 const FLOAT_ANCIL: [&str; 6] = ["zmode", "zmean", "zmedian", "z_std", "p_max", "zconf"];
 
 impl QpHistWriter {
-    /// Creates the file for `n` objects over the bins with `edges`, refusing an existing
-    /// `path` or one of `inputs`. Ids are stored as int64 when `numeric_ids`, else as `|S64`.
+    /// Creates the file for `n` objects over the bins with `edges` (under a temporary name
+    /// until [`QpHistWriter::finish`]). Ids are stored as int64 when `numeric_ids`, else as
+    /// `|S64`.
     pub fn create(
         path: &Path,
-        inputs: &[&Path],
         edges: &[f64],
         n: usize,
         numeric_ids: bool,
         with_redshift: bool,
         provenance: &[(&str, String)],
     ) -> Result<Self, String> {
-        let staged = StagedPath::new(path, inputs)?;
+        let staged = StagedPath::new(path);
         let err = |e: hdf5::Error| format!("{}: {e}", staged.path().display());
         let file = hdf5::File::create(staged.temporary()).map_err(err)?;
         let bins = edges.len() - 1;
@@ -224,6 +224,6 @@ impl QpHistWriter {
             .map_err(err)?;
         file.flush().map_err(err)?;
         drop(file);
-        self.staged.commit()
+        self.staged.commit().map_err(|e| e.0)
     }
 }

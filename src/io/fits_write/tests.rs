@@ -55,7 +55,7 @@ fn a_table_has_whole_blocks_the_row_count_and_big_endian_rows() {
     let dir = scratch("table");
     let path = dir.join("t.fits");
     let primary = [Card::new("ZCNNVER", CardValue::Text("0.1.0".into()), "")];
-    let mut w = BinTableWriter::create(&path, &[], &primary, "REDSHIFTS", columns(), &[]).unwrap();
+    let mut w = BinTableWriter::create(&path, &primary, "REDSHIFTS", columns(), &[]).unwrap();
     assert!(!path.exists(), "the final name appears only when finished");
     w.append(&[
         Value::Text("a1"),
@@ -114,7 +114,7 @@ fn a_table_has_whole_blocks_the_row_count_and_big_endian_rows() {
 fn bad_rows_are_errors_and_an_unfinished_table_leaves_nothing() {
     let dir = scratch("bad");
     let path = dir.join("t.fits");
-    let mut w = BinTableWriter::create(&path, &[], &[], "T", columns(), &[]).unwrap();
+    let mut w = BinTableWriter::create(&path, &[], "T", columns(), &[]).unwrap();
     let err = w.append(&[Value::I32(1)]).expect_err("too few");
     assert!(err.contains("1 values for 6 columns"), "{err}");
     let row = [
