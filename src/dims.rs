@@ -38,6 +38,16 @@ impl Dims {
     }
 }
 
+/// The multi-index of element `flat` of a C-order array of `shape` (`[]` for a scalar).
+pub fn unravel_index(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (i, &d) in index.iter_mut().zip(shape).rev() {
+        *i = flat % d.max(1);
+        flat /= d.max(1);
+    }
+    index
+}
+
 impl fmt::Display for Dims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {

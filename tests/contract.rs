@@ -8,7 +8,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use support::{fails, ok, s, scratch};
+use support::{fails, ok, s, scratch, simulate_and_train};
 use zcnn::cli::checkpoint::{parse_checkpoint, KEY_CONFIG, KEY_HISTORY};
 use zcnn::cli::config::RunConfig;
 use zcnn::cli::contract::KEY_INPUT;
@@ -22,21 +22,8 @@ use zcnn::presets::{specz_baseline, Output};
 /// A dataset of 60 spectra and a model trained on it for one epoch (8 bins).
 fn trained(name: &str) -> (PathBuf, PathBuf, PathBuf) {
     let dir = scratch(name);
-    let data = dir.join("data");
-    ok(&["simulate", "--out", s(&data), "-n", "60", "--seed", "4"]);
-    let model = dir.join("model");
-    ok(&[
-        "train",
-        "--data",
-        s(&data),
-        "--out",
-        s(&model),
-        "--epochs",
-        "1",
-        "--bins",
-        "8",
-    ]);
-    (dir, data, model.join("checkpoint.safetensors"))
+    let (data, checkpoint) = simulate_and_train(&dir, 60, 4, 8);
+    (dir, data, checkpoint)
 }
 
 fn predict(checkpoint: &Path, spectra: &Path) -> Vec<String> {

@@ -11,24 +11,11 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::{fails, ok, s, scratch};
+use support::{fails, ok, s, scratch, simulate_and_train};
 
 /// A dataset, a one-epoch model and its report on every spectrum, in `dir`.
 fn trained(dir: &Path) -> (PathBuf, PathBuf) {
-    let (data, model) = (dir.join("data"), dir.join("model"));
-    ok(&["simulate", "--out", s(&data), "-n", "200", "--seed", "5"]);
-    ok(&[
-        "train",
-        "--data",
-        s(&data),
-        "--out",
-        s(&model),
-        "--epochs",
-        "1",
-        "--bins",
-        "80",
-    ]);
-    let checkpoint = model.join("checkpoint.safetensors");
+    let (data, checkpoint) = simulate_and_train(dir, 200, 5, 80);
     ok(&[
         "evaluate",
         "--checkpoint",

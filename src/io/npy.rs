@@ -5,8 +5,8 @@
 //! (unless allowed) NaN or infinite values, with a message naming the file, the expected and
 //! the found. Writing produces `float32`, little-endian, C order, atomically.
 
+use crate::dims::unravel_index;
 use crate::io::atomic::write_atomic;
-use crate::torch::unravel_index;
 use crate::{Error, Result};
 use npyz::{DType, Endianness, NpyFile, Order, TypeChar, WriterBuilder};
 use std::path::Path;

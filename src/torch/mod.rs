@@ -71,4 +71,4 @@ mod model;
 mod tensor;
 
 pub use layout::FeatureOrder;
-pub use tensor::{unravel_index, TensorData, TensorSink, TensorSource, TorchTensor};
+pub use tensor::{TensorData, TensorSink, TensorSource, TorchTensor};

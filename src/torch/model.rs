@@ -3,7 +3,8 @@
 
 use super::chain::{export_chain, import_chain};
 use super::layout::FeatureOrder;
-use super::tensor::{unravel_index, TensorData, TensorSink, TensorSource, TorchTensor};
+use super::tensor::{TensorData, TensorSink, TensorSource, TorchTensor};
+use crate::dims::unravel_index;
 use crate::model::Model;
 use crate::{ensure, Error, Result};
 use std::collections::BTreeMap;

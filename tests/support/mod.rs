@@ -43,3 +43,25 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Simulates `n` spectra from `seed` into `dir/data` and trains a one-epoch model with `bins`
+/// classes on them into `dir/model`; returns the dataset folder and the checkpoint.
+// Every test crate compiles this module; not all of them train a model.
+#[allow(dead_code)]
+pub fn simulate_and_train(dir: &Path, n: usize, seed: u64, bins: usize) -> (PathBuf, PathBuf) {
+    let (data, model) = (dir.join("data"), dir.join("model"));
+    let (n, seed, bins) = (n.to_string(), seed.to_string(), bins.to_string());
+    ok(&["simulate", "--out", s(&data), "-n", &n, "--seed", &seed]);
+    ok(&[
+        "train",
+        "--data",
+        s(&data),
+        "--out",
+        s(&model),
+        "--epochs",
+        "1",
+        "--bins",
+        &bins,
+    ]);
+    (data, model.join("checkpoint.safetensors"))
+}
