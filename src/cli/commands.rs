@@ -1,11 +1,12 @@
 //! What each subcommand does.
 
 use super::config::RunConfig;
-use super::contract::{self, InputContract};
+use super::contract;
+use super::data_folder::{self, DataFolder};
 use super::files;
 use super::labels::read_labels;
 use super::paths::{self, Plan};
-use super::pipeline::{self, build_model, check, check_run, dataset, optimizer, splits};
+use super::pipeline::{self, build_model, check, check_run, optimizer, splits};
 use super::progress::Progress;
 use super::report;
 use super::{
@@ -136,14 +137,14 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 None => false,
             };
             let mut plan = settings_inputs(&common, &config)
-                .reads_in("--data", &data, &[files::SPECTRA, files::LABELS])
+                .reads_in("--data", &data, &data_folder::input_files(&data))
                 .writes_in("--out", &out, &TRAINING_FILES);
             if let (Some(path), false) = (&resume, continuing) {
                 plan = plan.reads("--resume", path);
             }
             plan.check(overwrite.overwrite || continuing)?;
-            let set = files::read_dataset(&data)?;
-            let (_, history) = train(&config, &data, &set, &out, resume.as_deref())?;
+            let set = DataFolder::open(&data)?;
+            let (_, history) = train(&config, &set, &out, resume.as_deref())?;
             Ok(outcome(&history))
         }
         Command::Evaluate {
@@ -156,7 +157,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
         } => {
             Plan::default()
                 .reads("--checkpoint", &checkpoint)
-                .reads_in("--data", &data, &[files::SPECTRA, files::LABELS])
+                .reads_in("--data", &data, &data_folder::input_files(&data))
                 .writes_in("--out", &out, &report::FILES)
                 .check(overwrite.overwrite)?;
             set_threads(&threads)?;
@@ -336,25 +337,23 @@ fn simulate(config: &RunConfig, out: &Path) -> Result<(), String> {
 /// and writes `checkpoint.safetensors` (every epoch) and `history.json` into `out`.
 fn train(
     config: &RunConfig,
-    data_dir: &Path,
-    set: &files::DatasetFiles,
+    set: &DataFolder,
     out: &Path,
     resume: Option<&Path>,
 ) -> Result<(crate::model::Model, History), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
     let (m, t) = (&config.model, &config.train);
-    let pixels = set.pixels;
-    let [train_idx, val_idx, _] = splits(set.z.len(), t)?;
-    let rows = |r: &std::ops::Range<usize>| set.flux[r.start * pixels..r.end * pixels].to_vec();
-    let train_set = dataset(m, rows(&train_idx), pixels, &set.z[train_idx.clone()])?;
+    let [train_idx, val_idx, _] = splits(set.len(), t)?;
+    let shape = set.shape();
+    let mut model = build_model(m, &shape)?;
+    let n_extra = model.n_extra();
+    let train_set = set.dataset(m, n_extra, train_idx.clone())?;
     let val_set = if val_idx.is_empty() {
         None
     } else {
-        Some(dataset(m, rows(&val_idx), pixels, &set.z[val_idx.clone()])?)
+        Some(set.dataset(m, n_extra, val_idx)?)
     };
-    let inputs = contract::dataset_inputs(data_dir, set)?;
-    let input_contract = InputContract::of_training(&inputs);
-    let mut model = build_model(m, pixels)?;
+    let input_contract = set.training_contract(train_idx)?;
     let iterations = (t.epochs * train_set.len().div_ceil(t.batch)) as u64;
     let mut opt = optimizer(t, model.param_count(), iterations)?;
     let mut first_epoch = 0;
@@ -362,7 +361,7 @@ fn train(
     if resume.is_none() && !t.init_from.is_empty() {
         let path = Path::new(&t.init_from);
         let ckpt = files::read_checkpoint(path)?;
-        ckpt.check_inputs(&inputs)?;
+        set.check(&ckpt)?;
         ckpt.restore_weights(&mut model)
             .map_err(|e| format!("init_from: {e}"))?;
         eprintln!("starting from the weights of {}", path.display());
@@ -375,7 +374,7 @@ fn train(
                 path.display()
             ));
         }
-        ckpt.check_inputs(&inputs)?;
+        set.check(&ckpt)?;
         if ckpt.epochs_done >= t.epochs {
             return Err(format!(
                 "{}: {} epochs are done already and this run asks for {} in all: raise --epochs to train on",
@@ -405,14 +404,16 @@ fn train(
         seed: t.seed,
         first_epoch,
         early_stopping,
+        augment: pipeline::augment(config, &shape)?,
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(&model, &train_set, train_config).map_err(|e| e.to_string())?;
     eprintln!(
-        "training {} ({} parameters) on {} spectra, validating on {}",
+        "training {} ({} parameters) on {} {}, validating on {}",
         m.preset,
         model.param_count(),
         train_set.len(),
+        set.noun(),
         val_set.as_ref().map_or(0, |v| v.len())
     );
     let checkpoint_path = out.join(files::CHECKPOINT);
@@ -476,44 +477,41 @@ fn train(
     Ok((model, history))
 }
 
-/// Predictions of `model` for the rows `range` of a dataset, in evaluation mode.
-fn outputs(
-    model: &mut crate::model::Model,
-    set: &files::DatasetFiles,
-    range: std::ops::Range<usize>,
-) -> Result<Vec<f32>, String> {
-    let flux = &set.flux[range.start * set.pixels..range.end * set.pixels];
-    let mut out = predict(model, flux, &[], 256).map_err(|e| e.to_string())?;
-    Ok(out.swap_remove(0))
-}
-
 /// `zcnn run`, the main job: simulate → train → evaluate → report, on the given settings.
 fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
     let started = std::time::Instant::now();
     let data_dir = out.join("data");
-    simulate(config, &data_dir)?;
-    let set = files::read_dataset(&data_dir)?;
-    let (mut model, history) = train(config, &data_dir, &set, &out.join("model"), None)?;
+    let s = &config.simulate;
+    if images::is_image_preset(&s.preset) {
+        let sim = images::settings(&s.preset, s.n_spectra, s.seed, true)?;
+        images::simulate(&s.preset, &sim, &data_dir)?;
+    } else {
+        simulate(config, &data_dir)?;
+    }
+    let set = DataFolder::open(&data_dir)?;
+    let (mut model, history) = train(config, &set, &out.join("model"), None)?;
     if history.interrupted {
         return Ok(Outcome::Interrupted);
     }
-    let [_, _, test] = splits(set.z.len(), &config.train)?;
-    let mut evaluation = report::evaluate(
-        &config.model,
-        &outputs(&mut model, &set, test.clone())?,
-        &set.z[test.clone()],
-    )?;
-    let labels = read_labels(&data_dir.join(files::LABELS), set.z.len())?;
-    report::add_populations(&mut evaluation, &labels, test.clone())?;
+    let [_, _, test] = splits(set.len(), &config.train)?;
     let report_dir = out.join("report");
-    report::write(&report_dir, &evaluation, &history)?;
+    let outputs = set.outputs(&mut model, test.clone(), None)?;
     println!(
-        "\nzcnn main job: {} on {} ({} test spectra)\n",
+        "\nzcnn main job: {} on {} ({} test {})\n",
         config.model.preset,
-        config.simulate.preset,
-        test.len()
+        s.preset,
+        test.len(),
+        set.noun()
     );
-    println!("{}", report::table(&evaluation));
+    report_on(
+        &config.model,
+        &set,
+        &data_dir,
+        &outputs,
+        test,
+        &history,
+        &report_dir,
+    )?;
     println!(
         "report: {}  ({:.0} s in all)",
         report_dir.display(),
@@ -522,26 +520,46 @@ fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
     Ok(Outcome::Done)
 }
 
+/// Evaluates the `outputs` of the samples `range` of `set` (in `data_dir`), writes the report
+/// folder and prints its table.
+fn report_on(
+    m: &crate::cli::config::ModelConfig,
+    set: &DataFolder,
+    data_dir: &Path,
+    outputs: &[f32],
+    range: std::ops::Range<usize>,
+    history: &History,
+    report_dir: &Path,
+) -> Result<(), String> {
+    let mut evaluation = report::evaluate(m, outputs, &set.z()[range.clone()])?;
+    let labels = read_labels(&data_dir.join(files::LABELS), set.len())?;
+    report::add_populations(&mut evaluation, &labels, range)?;
+    report::write(report_dir, &evaluation, history)?;
+    println!("{}", report::table(&evaluation));
+    Ok(())
+}
+
 /// `zcnn evaluate`: metrics of a checkpoint on a dataset.
 fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(), String> {
     let ckpt = files::read_checkpoint(checkpoint)?;
-    let set = files::read_dataset(data)?;
-    ckpt.check_inputs(&contract::dataset_inputs(data, &set)?)?;
-    let mut model = ckpt.model(set.pixels)?;
+    let set = DataFolder::open(data)?;
+    set.check(&ckpt)?;
+    let mut model = ckpt.model(&set.shape())?;
     let range = if all {
-        0..set.z.len()
+        0..set.len()
     } else {
-        splits(set.z.len(), &ckpt.config.train)?[2].clone()
+        splits(set.len(), &ckpt.config.train)?[2].clone()
     };
-    let mut evaluation = report::evaluate(
+    let outputs = set.outputs(&mut model, range.clone(), Some(&ckpt))?;
+    report_on(
         &ckpt.config.model,
-        &outputs(&mut model, &set, range.clone())?,
-        &set.z[range.clone()],
+        &set,
+        data,
+        &outputs,
+        range,
+        &ckpt.history,
+        out,
     )?;
-    let labels = read_labels(&data.join(files::LABELS), set.z.len())?;
-    report::add_populations(&mut evaluation, &labels, range.clone())?;
-    report::write(out, &evaluation, &ckpt.history)?;
-    println!("{}", report::table(&evaluation));
     println!("report: {}", out.display());
     Ok(())
 }
@@ -584,7 +602,7 @@ fn predict_file(
         .transpose()?
         .unwrap_or_default();
     let m = &ckpt.config.model;
-    let mut model = ckpt.model(pixels)?;
+    let mut model = ckpt.model(&contract::InputShape::Spectra { pixels })?;
     let binning = pipeline::is_classifier(m)?
         .then(|| pipeline::binning(m))
         .transpose()?;
