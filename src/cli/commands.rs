@@ -166,6 +166,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
         Command::Predict {
             checkpoint,
             spectra,
+            images,
             wavelengths,
             out,
             pdfs,
@@ -179,9 +180,13 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
         } => {
             let mut plan = Plan::default()
                 .reads("--checkpoint", &checkpoint)
-                .reads("--spectra", &spectra)
                 .writes("--out", &out);
-            for (flag, path) in [("--wavelengths", &wavelengths), ("--labels", &labels)] {
+            for (flag, path) in [
+                ("--spectra", &spectra),
+                ("--images", &images),
+                ("--wavelengths", &wavelengths),
+                ("--labels", &labels),
+            ] {
                 if let Some(path) = path {
                     plan = plan.reads(flag, path);
                 }
@@ -204,10 +209,18 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 pdfs: pdfs.as_deref(),
                 parquet: parquet.as_deref(),
             };
+            let input = match (&spectra, &images) {
+                (Some(path), None) => PredictInput::Spectra {
+                    path,
+                    wavelengths: wavelengths.as_deref(),
+                },
+                (None, Some(path)) if wavelengths.is_none() => PredictInput::Images(path),
+                (None, Some(_)) => return Err("--wavelengths is for spectra, not --images".into()),
+                _ => return Err("give --spectra or --images".into()),
+            };
             let files = PredictInputs {
                 checkpoint: &checkpoint,
-                spectra: &spectra,
-                wavelengths: wavelengths.as_deref(),
+                input,
                 labels: labels.as_deref(),
             };
             predict_file(&files, chunk_size, &paths).map(|()| Outcome::Done)
@@ -564,21 +577,108 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
     Ok(())
 }
 
-/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file, read
-/// and written a chunk at a time (memory bounded by the chunk, not the file), in input order,
-/// with the survey outputs asked for. Ctrl-C stops it with no output left half-written.
+/// What `zcnn predict` runs the model on.
+enum PredictInput<'a> {
+    Spectra {
+        path: &'a Path,
+        /// The spectra's grid (default: the `wavelengths.npy` beside them).
+        wavelengths: Option<&'a Path>,
+    },
+    Images(&'a Path),
+}
+
 /// The files `zcnn predict` reads.
 struct PredictInputs<'a> {
     checkpoint: &'a Path,
-    spectra: &'a Path,
-    /// The spectra's grid (default: the `wavelengths.npy` beside them).
-    wavelengths: Option<&'a Path>,
-    /// A `labels.csv` giving ids, true z and masked fractions.
+    input: PredictInput<'a>,
+    /// A `labels.csv` giving ids, true z, masked fractions and E(B−V).
     labels: Option<&'a Path>,
 }
 
-/// `zcnn predict`: reads the spectra `chunk_size` at a time, checks each chunk against the
-/// checkpoint's input contract, and writes every output as it goes.
+/// An open input of `zcnn predict`, read a chunk at a time.
+enum PredictReader {
+    /// The spectra, and what the contract checks of each chunk (size and grid once).
+    Spectra(crate::io::npy_rows::NpyRows, contract::Inputs<'static>),
+    Images {
+        rows: super::image_data::ImageRows,
+        first: usize,
+        peaks: Vec<f32>,
+        /// The E(B−V) of every cutout (from --labels).
+        ebv: Option<Vec<f64>>,
+    },
+}
+
+impl PredictReader {
+    /// The number of inputs, their shape and their file.
+    fn describe(&self) -> (usize, contract::InputShape, std::path::PathBuf) {
+        match self {
+            PredictReader::Spectra(rows, _) => (
+                rows.rows(),
+                contract::InputShape::Spectra {
+                    pixels: rows.cols(),
+                },
+                rows.path().to_path_buf(),
+            ),
+            PredictReader::Images { rows, .. } => {
+                (rows.count(), rows.shape(), rows.path().to_path_buf())
+            }
+        }
+    }
+
+    /// Reads the next (at most) `max` inputs into `x` and their extra inputs into `extra`,
+    /// checks them against the checkpoint's contract, and returns how many were read.
+    fn next(
+        &mut self,
+        ckpt: &super::checkpoint::Checkpoint,
+        max: usize,
+        first: usize,
+        x: &mut Vec<f32>,
+        extra: &mut Vec<f32>,
+        n_extra: usize,
+    ) -> Result<usize, String> {
+        match self {
+            PredictReader::Spectra(rows, inputs) => {
+                let count = rows.read_chunk(max, x)?;
+                ckpt.check_scales(&contract::Inputs {
+                    flux: x,
+                    first,
+                    ..inputs.clone()
+                })?;
+                Ok(count)
+            }
+            PredictReader::Images {
+                rows,
+                first: next,
+                peaks,
+                ebv,
+            } => {
+                let count = max.min(rows.count() - *next);
+                x.clear();
+                peaks.clear();
+                rows.read_range(*next, count, x, peaks)?;
+                ckpt.check_images(rows.path(), &rows.shape(), peaks, *next)?;
+                extra.clear();
+                if n_extra == 1 {
+                    let ebv = ebv.as_ref().ok_or_else(|| {
+                        format!(
+                            "the model takes each cutout's E(B−V): give --labels with an 'ebv' \
+                             column for {}",
+                            rows.path().display()
+                        )
+                    })?;
+                    extra.extend(ebv[*next..*next + count].iter().map(|&v| v as f32));
+                }
+                *next += count;
+                Ok(count)
+            }
+        }
+    }
+}
+
+/// `zcnn predict`: reads the spectra or cutouts `chunk_size` at a time, checks each chunk
+/// against the checkpoint's input contract, and writes every output as it goes (memory
+/// bounded by the chunk, not the file), in input order, with the survey outputs asked for.
+/// Ctrl-C stops it with no output left half-written.
 fn predict_file(
     files: &PredictInputs,
     chunk_size: usize,
@@ -587,48 +687,65 @@ fn predict_file(
     if chunk_size == 0 {
         return Err("--chunk-size must be at least 1".into());
     }
-    let (checkpoint, spectra) = (files.checkpoint, files.spectra);
+    let checkpoint = files.checkpoint;
     let ckpt = files::read_checkpoint(checkpoint)?;
-    let mut rows = crate::io::npy_rows::NpyRows::open(spectra)?;
-    let (n, pixels) = (rows.rows(), rows.cols());
-    // The size and the grid are checked once, the scales chunk by chunk.
-    let mut inputs: contract::Inputs<'static> =
-        contract::spectra_inputs(spectra, files.wavelengths, pixels, &[], None)?;
-    ckpt.check_inputs(&inputs)?;
-    inputs.wavelengths = None;
+    let mut reader = match files.input {
+        PredictInput::Spectra { path, wavelengths } => {
+            let rows = crate::io::npy_rows::NpyRows::open(path)?;
+            // The size and the grid are checked once, the scales chunk by chunk.
+            let mut inputs: contract::Inputs<'static> =
+                contract::spectra_inputs(path, wavelengths, rows.cols(), &[], None)?;
+            ckpt.check_inputs(&inputs)?;
+            inputs.wavelengths = None;
+            PredictReader::Spectra(rows, inputs)
+        }
+        PredictInput::Images(path) => PredictReader::Images {
+            rows: super::image_data::ImageRows::open(path)?,
+            first: 0,
+            peaks: Vec::new(),
+            ebv: None,
+        },
+    };
+    let (n, shape, source) = reader.describe();
     let labels = files
         .labels
         .map(|path| row_labels::read_row_labels(path, n))
         .transpose()?
         .unwrap_or_default();
+    if let PredictReader::Images { ebv, .. } = &mut reader {
+        ebv.clone_from(&labels.ebv);
+    }
     let m = &ckpt.config.model;
-    let mut model = ckpt.model(&contract::InputShape::Spectra { pixels })?;
+    let mut model = ckpt.model(&shape)?;
     let binning = pipeline::is_classifier(m)?
         .then(|| pipeline::binning(m))
         .transpose()?;
     let provenance = outputs::Provenance::new(checkpoint, m)?;
-    let mut sink = predict_sink::PredictionSink::create(paths, &provenance, binning, labels, n)?;
+    let mut sink =
+        predict_sink::PredictionSink::create(paths, &provenance, binning, labels.clone(), n)?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
     // A second installation in one process fails; Ctrl-C then ends the process as usual.
     let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
     let bar = indicatif::ProgressBar::new(n as u64);
     let started = std::time::Instant::now();
-    let mut flux = Vec::new();
+    let (mut x, mut extra) = (Vec::new(), Vec::new());
     let mut first = 0;
     while first < n {
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(format!(
-                "interrupted after {first} of {n} spectra: no output was written or replaced"
+                "interrupted after {first} of {n} inputs: no output was written or replaced"
             ));
         }
-        let count = rows.read_chunk(chunk_size, &mut flux)?;
-        ckpt.check_scales(&contract::Inputs {
-            flux: &flux,
+        let count = reader.next(
+            &ckpt,
+            chunk_size,
             first,
-            ..inputs.clone()
-        })?;
-        let mut raw = predict(&mut model, &flux, &[], 256).map_err(|e| e.to_string())?;
+            &mut x,
+            &mut extra,
+            model.n_extra(),
+        )?;
+        let mut raw = predict(&mut model, &x, &extra, 256).map_err(|e| e.to_string())?;
         let (z, pdfs) = pipeline::redshifts(m, &raw.swap_remove(0))?;
         sink.append(first, &z, pdfs.as_deref())?;
         first += count;
@@ -637,7 +754,8 @@ fn predict_file(
     sink.finish()?;
     bar.finish_and_clear();
     eprintln!(
-        "predicted {n} spectra in {:.1} s ({:.0} spectra/s) → {}",
+        "predicted {n} inputs of {} in {:.1} s ({:.0}/s) → {}",
+        source.display(),
         started.elapsed().as_secs_f64(),
         n as f64 / started.elapsed().as_secs_f64().max(1e-9),
         paths.csv.display()

@@ -179,8 +179,12 @@ pub enum Command {
         #[arg(long)]
         checkpoint: PathBuf,
         /// Spectra as NPY, [n, pixels] (f32 or f64).
+        #[arg(long, required_unless_present = "images", conflicts_with = "images")]
+        spectra: Option<PathBuf>,
+        /// Or image cutouts as NPY, [n, bands, height, width] (f32 or f64), for image models;
+        /// a model that takes E(B−V) reads it from the `ebv` column of --labels.
         #[arg(long)]
-        spectra: PathBuf,
+        images: Option<PathBuf>,
         /// Their pixel centres (NPY [pixels], Å), checked against the training grid (default:
         /// the wavelengths.npy beside the spectra, when there is one).
         #[arg(long)]
@@ -200,10 +204,11 @@ pub enum Command {
         /// Put each PDF into the FITS catalogue as a vector column PDF (Euclid PHZ style).
         #[arg(long, requires = "catalog")]
         catalog_pdf: bool,
-        /// CSV with one row per spectrum (labels.csv): ids (id or index), true z, masked_fraction.
+        /// CSV with one row per spectrum or cutout (labels.csv): ids (id or index), true z,
+        /// masked_fraction, ebv.
         #[arg(long)]
         labels: Option<PathBuf>,
-        /// Spectra read, predicted and written at a time (bounds the memory; results do not depend on it).
+        /// Spectra or cutouts read, predicted and written at a time (bounds the memory; results do not depend on it).
         #[arg(long, default_value_t = 4096)]
         chunk_size: usize,
         #[command(flatten)]
