@@ -8,7 +8,7 @@ pub mod config;
 pub mod contract;
 mod data_folder;
 mod files;
-mod image_data;
+pub mod image_data;
 mod images;
 mod import;
 mod labels;
