@@ -236,7 +236,10 @@ fn the_commands_run_on_an_image_dataset_folder() {
         "-o",
         s(&dir.join("x.csv")),
     ]);
-    assert!(err.contains("[n, pixels]"), "{err}");
+    assert!(
+        err.contains("[n, pixels]") && err.contains("--images"),
+        "{err}"
+    );
     let pasquet = dir.join("pasquet.toml");
     std::fs::write(
         &pasquet,

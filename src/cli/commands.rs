@@ -691,7 +691,19 @@ fn predict_file(
     let ckpt = files::read_checkpoint(checkpoint)?;
     let mut reader = match files.input {
         PredictInput::Spectra { path, wavelengths } => {
-            let rows = crate::io::npy_rows::NpyRows::open(path)?;
+            let rows = crate::io::npy_rows::NpyRows::open_any(path)?;
+            if rows.shape().len() != 2 {
+                let hint = if rows.shape().len() == 4 {
+                    " (cutouts [n, bands, height, width] go with --images)"
+                } else {
+                    ""
+                };
+                return Err(format!(
+                    "{}: expected spectra of shape [n, pixels], found {:?}{hint}",
+                    path.display(),
+                    rows.shape()
+                ));
+            }
             // The size and the grid are checked once, the scales chunk by chunk.
             let mut inputs: contract::Inputs<'static> =
                 contract::spectra_inputs(path, wavelengths, rows.cols(), &[], None)?;
