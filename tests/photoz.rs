@@ -209,6 +209,27 @@ fn the_commands_run_on_an_image_dataset_folder() {
         s(&dir.join("eval")),
         "--all",
     ]);
+    // The test split's survey outputs, numbered by the cutouts' rows.
+    let eval = dir.join("eval-test");
+    ok(&[
+        "evaluate",
+        "--checkpoint",
+        s(&checkpoint),
+        "--data",
+        s(&data),
+        "--out",
+        s(&eval),
+        "--catalog",
+        s(&dir.join("test.fits")),
+    ]);
+    let csv = std::fs::read_to_string(eval.join("predictions.csv")).unwrap();
+    let indices: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(indices, ["54", "55", "56", "57", "58", "59"]);
+    assert!(dir.join("test.fits").is_file());
     let predictions = dir.join("z.csv");
     ok(&[
         "predict",

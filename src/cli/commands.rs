@@ -152,16 +152,23 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             data,
             out,
             all,
+            survey,
             threads,
             overwrite,
         } => {
-            Plan::default()
+            let mut plan = Plan::default()
                 .reads("--checkpoint", &checkpoint)
                 .reads_in("--data", &data, &data_folder::input_files(&data))
-                .writes_in("--out", &out, &report::FILES)
-                .check(overwrite.overwrite)?;
+                .writes_in("--out", &out, &report::FILES);
+            if !survey.files().is_empty() {
+                plan = plan.writes_in("--out", &out, &[PREDICTIONS]);
+            }
+            for (flag, path) in survey.files() {
+                plan = plan.writes(flag, path);
+            }
+            plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
-            evaluate(&checkpoint, &data, &out, all).map(|()| Outcome::Done)
+            evaluate(&checkpoint, &data, &out, all, &survey).map(|()| Outcome::Done)
         }
         Command::Predict {
             checkpoint,
@@ -169,10 +176,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             images,
             wavelengths,
             out,
-            pdfs,
-            catalog,
-            catalog_pdf,
-            parquet,
+            survey,
             labels,
             chunk_size,
             threads,
@@ -191,24 +195,12 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                     plan = plan.reads(flag, path);
                 }
             }
-            for (flag, path) in [
-                ("--pdfs", &pdfs),
-                ("--catalog", &catalog),
-                ("--parquet", &parquet),
-            ] {
-                if let Some(path) = path {
-                    plan = plan.writes(flag, path);
-                }
+            for (flag, path) in survey.files() {
+                plan = plan.writes(flag, path);
             }
             plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
-            let paths = predict_sink::OutputPaths {
-                csv: &out,
-                catalog: catalog.as_deref(),
-                catalog_pdf,
-                pdfs: pdfs.as_deref(),
-                parquet: parquet.as_deref(),
-            };
+            let paths = predict_sink::OutputPaths::new(&out, &survey);
             let input = match (&spectra, &images) {
                 (Some(path), None) => PredictInput::Spectra {
                     path,
@@ -552,8 +544,18 @@ fn report_on(
     Ok(())
 }
 
-/// `zcnn evaluate`: metrics of a checkpoint on a dataset.
-fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(), String> {
+/// The predictions CSV `zcnn evaluate` writes beside its report when survey outputs are asked.
+const PREDICTIONS: &str = "predictions.csv";
+
+/// `zcnn evaluate`: metrics of a checkpoint on a dataset; with survey outputs, the evaluated
+/// objects' predictions too, with their ids and true redshifts from `labels.csv`.
+fn evaluate(
+    checkpoint: &Path,
+    data: &Path,
+    out: &Path,
+    all: bool,
+    survey: &super::SurveyOutputs,
+) -> Result<(), String> {
     let ckpt = files::read_checkpoint(checkpoint)?;
     let set = DataFolder::open(data)?;
     set.check(&ckpt)?;
@@ -564,15 +566,28 @@ fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(),
         splits(set.len(), &ckpt.config.train)?[2].clone()
     };
     let outputs = set.outputs(&mut model, range.clone(), Some(&ckpt))?;
-    report_on(
-        &ckpt.config.model,
-        &set,
-        data,
-        &outputs,
-        range,
-        &ckpt.history,
-        out,
-    )?;
+    let m = &ckpt.config.model;
+    report_on(m, &set, data, &outputs, range.clone(), &ckpt.history, out)?;
+    if !survey.files().is_empty() {
+        let labels = row_labels::read_row_labels(&data.join(files::LABELS), set.len())?;
+        let binning = pipeline::is_classifier(m)?
+            .then(|| pipeline::binning(m))
+            .transpose()?;
+        let provenance = outputs::Provenance::new(checkpoint, m)?;
+        let csv = out.join(PREDICTIONS);
+        let paths = predict_sink::OutputPaths::new(&csv, survey);
+        let mut sink = predict_sink::PredictionSink::create(
+            &paths,
+            &provenance,
+            binning,
+            labels.rows(range.clone()),
+            range.len(),
+        )?
+        .starting_at(range.start);
+        let (z, pdfs) = pipeline::redshifts(m, &outputs)?;
+        sink.append(0, &z, pdfs.as_deref())?;
+        sink.finish()?;
+    }
     println!("report: {}", out.display());
     Ok(())
 }

@@ -16,6 +16,21 @@ pub struct RowLabels {
     pub ebv: Option<Vec<f64>>,
 }
 
+impl RowLabels {
+    /// The labels of the rows `range` only.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> RowLabels {
+        fn part<T: Clone>(v: &Option<Vec<T>>, r: &std::ops::Range<usize>) -> Option<Vec<T>> {
+            v.as_ref().map(|v| v[r.clone()].to_vec())
+        }
+        RowLabels {
+            ids: part(&self.ids, &range),
+            z: part(&self.z, &range),
+            masked_fraction: part(&self.masked_fraction, &range),
+            ebv: part(&self.ebv, &range),
+        }
+    }
+}
+
 /// Reads `path`, the labels of `rows` spectra. Errors name the file, the line and the column.
 pub fn read_row_labels(path: &Path, rows: usize) -> Result<RowLabels, String> {
     let labels = read_labels(path, rows)?;
