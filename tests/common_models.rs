@@ -150,7 +150,7 @@ pub fn random_data(model: &Model, n: usize, seed: u64) -> Dataset {
         .collect();
     Dataset {
         sample,
-        inputs,
+        inputs: inputs.into(),
         n_extra: model.n_extra(),
         extra,
         targets,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use support::{fails, ok, s, scratch, simulate_and_train};
 use zcnn::cli::checkpoint::{parse_checkpoint, KEY_CONFIG, KEY_HISTORY};
 use zcnn::cli::config::RunConfig;
-use zcnn::cli::contract::KEY_INPUT;
+use zcnn::cli::contract::{InputShape, KEY_INPUT};
 use zcnn::io::checkpoint::{checkpoint_bytes, TrainingState};
 use zcnn::io::npy::{read_npy, write_npy, NpyExpect};
 use zcnn::kernels::optim::AdamConfig;
@@ -227,7 +227,7 @@ fn config(bins: usize) -> RunConfig {
 fn refused(bytes: &[u8]) -> String {
     match parse_checkpoint(bytes, Path::new("stored.safetensors")) {
         Ok(ckpt) => ckpt
-            .model(64)
+            .model(&InputShape::Spectra { pixels: 64 })
             .err()
             .expect("an inconsistent checkpoint must be refused"),
         Err(e) => e,
@@ -239,7 +239,7 @@ fn stored_metadata_is_validated_like_a_user_config() {
     // The valid base loads and gives a model.
     let base = checkpoint_with(&config(8), CONTRACT, HISTORY, 1, 2);
     let ckpt = parse_checkpoint(&base, Path::new("stored.safetensors")).unwrap();
-    ckpt.model(64).unwrap();
+    ckpt.model(&InputShape::Spectra { pixels: 64 }).unwrap();
     assert_eq!(ckpt.epochs_done, 1);
     // A checkpoint from before the contract loads (with a warning); its tensors still catch
     // most other input sizes (80 pixels, but not 65: it pools to 64's size, which is why the
@@ -247,8 +247,11 @@ fn stored_metadata_is_validated_like_a_user_config() {
     let old = checkpoint_with(&config(8), "", HISTORY, 1, 2);
     let ckpt = parse_checkpoint(&old, Path::new("old.safetensors")).unwrap();
     assert!(ckpt.contract.is_none());
-    ckpt.model(64).unwrap();
-    let e = ckpt.model(80).err().expect("another input size");
+    ckpt.model(&InputShape::Spectra { pixels: 64 }).unwrap();
+    let e = ckpt
+        .model(&InputShape::Spectra { pixels: 80 })
+        .err()
+        .expect("another input size");
     assert!(
         e.contains("old.safetensors") && e.contains("stored tensors"),
         "{e}"

@@ -9,7 +9,12 @@ use zcnn::kernels::gradcheck::{check_gradient, GradCheck};
 use zcnn::layers::Mode;
 use zcnn::loss::TargetBatch;
 use zcnn::model::Model;
-use zcnn::train::TargetData;
+use zcnn::train::{Dataset, TargetData};
+
+/// The inputs of a dataset made in memory.
+fn memory(data: &Dataset) -> &[f32] {
+    data.inputs.in_memory().expect("random data are in memory")
+}
 
 fn check_whole_model(name: &str, mut model: Model) {
     let batch = 3;
@@ -29,13 +34,13 @@ fn check_whole_model(name: &str, mut model: Model) {
         model.params_mut().copy_from_slice(params);
         *model.dropout_rng_mut() = rng0.clone();
         model
-            .forward(&data.inputs, &data.extra, batch, Mode::Train)
+            .forward(memory(&data), &data.extra, batch, Mode::Train)
             .unwrap();
         model.compute_loss(&targets, batch, &mut losses).unwrap() as f64
     };
     let mut params = model.params().to_vec();
     loss_at(&mut model, &params);
-    model.backward(&data.inputs, batch, Mode::Train);
+    model.backward(memory(&data), batch, Mode::Train);
     let analytic = model.grads().to_vec();
     assert!(
         analytic.iter().any(|&g| g != 0.0),
@@ -85,7 +90,7 @@ fn gradients_through_a_frozen_batch_norm() {
     let data = random_data(&model, 3, 6);
     for _ in 0..30 {
         model
-            .forward(&data.inputs, &data.extra, 3, Mode::Train)
+            .forward(memory(&data), &data.extra, 3, Mode::Train)
             .unwrap();
     }
     let frozen: Vec<usize> = (0..model.trunk().layers().len())

@@ -37,7 +37,7 @@ fn peak_data(n: usize, seed: u64) -> Dataset {
     }
     Dataset {
         sample: Dims::Seq { len: LEN, ch: 1 },
-        inputs,
+        inputs: inputs.into(),
         n_extra: 0,
         extra: vec![],
         targets: vec![TargetData::Classes(labels)],

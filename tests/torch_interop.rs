@@ -112,7 +112,7 @@ fn train_and_save(model: &mut Model, path: &Path) {
     let (n, k) = (8, model.heads()[0].outputs());
     let data = Dataset {
         sample: model.in_dims(),
-        inputs: random_vec(21, n * model.in_dims().size(), 1.0),
+        inputs: random_vec(21, n * model.in_dims().size(), 1.0).into(),
         n_extra: 0,
         extra: vec![],
         targets: vec![TargetData::Classes(

@@ -83,7 +83,7 @@ impl Workload {
         let mut model = preset.build(1);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
         let sample = model.in_dims();
-        let inputs = (0..batch * sample.size())
+        let inputs: Vec<f32> = (0..batch * sample.size())
             .map(|_| rng.gen_range(-1.0..1.0))
             .collect();
         let labels = (0..batch)
@@ -91,7 +91,7 @@ impl Workload {
             .collect();
         let data = Dataset {
             sample,
-            inputs,
+            inputs: inputs.into(),
             n_extra: 0,
             extra: Vec::new(),
             targets: vec![TargetData::Classes(labels)],
@@ -128,7 +128,15 @@ impl Workload {
     /// One inference pass over the batch (evaluation mode: running statistics, no dropout).
     pub fn infer(&mut self) {
         self.model
-            .forward(&self.data.inputs, &[], self.batch, Mode::Eval)
+            .forward(
+                self.data
+                    .inputs
+                    .in_memory()
+                    .expect("random inputs are in memory"),
+                &[],
+                self.batch,
+                Mode::Eval,
+            )
             .expect("inputs match the model");
     }
 }

@@ -5,7 +5,7 @@
 //! configuration passes the same checks as a user's, the contract and the counts theirs.
 
 use super::config::RunConfig;
-use super::contract::{InputContract, Inputs, KEY_INPUT};
+use super::contract::{InputContract, InputShape, Inputs, KEY_INPUT};
 use super::pipeline::{build_model, check, MAX_EPOCHS};
 use crate::io::checkpoint::{
     parse_checkpoint as parse_stored, save_checkpoint, Checkpoint as Stored, TrainingState,
@@ -141,13 +141,28 @@ impl Checkpoint {
         }
     }
 
-    /// The model of the stored configuration for inputs of `pixels` pixels, with the stored
+    /// Checks cutouts against the contract (see [`InputContract::check_images`]); their
+    /// shape only, by the model's, for a checkpoint without a contract.
+    pub fn check_images(
+        &self,
+        source: &Path,
+        shape: &InputShape,
+        peaks: &[f32],
+        first: usize,
+    ) -> Result<(), String> {
+        match &self.contract {
+            Some(contract) => contract.check_images(&self.path, source, shape, peaks, first),
+            None => self.model(shape).map(|_| ()),
+        }
+    }
+
+    /// The model of the stored configuration for inputs of shape `input`, with the stored
     /// weights. An error when the configuration does not describe the stored tensors (e.g. an
     /// edited `model.bins`).
-    pub fn model(&self, pixels: usize) -> Result<Model, String> {
+    pub fn model(&self, input: &InputShape) -> Result<Model, String> {
         let where_ = self.path.display();
         let mut model =
-            build_model(&self.config.model, pixels).map_err(|e| format!("{where_}: {e}"))?;
+            build_model(&self.config.model, input).map_err(|e| format!("{where_}: {e}"))?;
         self.stored.restore_model(&mut model).map_err(|e| {
             format!("{where_}: the stored configuration does not describe the stored tensors: {e}")
         })?;

@@ -1,11 +1,12 @@
 //! What each subcommand does.
 
 use super::config::RunConfig;
-use super::contract::{self, InputContract};
+use super::contract;
+use super::data_folder::{self, DataFolder};
 use super::files;
 use super::labels::read_labels;
 use super::paths::{self, Plan};
-use super::pipeline::{self, build_model, check, check_run, dataset, optimizer, splits};
+use super::pipeline::{self, build_model, check, check_run, optimizer, splits};
 use super::progress::Progress;
 use super::report;
 use super::{
@@ -136,14 +137,14 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 None => false,
             };
             let mut plan = settings_inputs(&common, &config)
-                .reads_in("--data", &data, &[files::SPECTRA, files::LABELS])
+                .reads_in("--data", &data, &data_folder::input_files(&data))
                 .writes_in("--out", &out, &TRAINING_FILES);
             if let (Some(path), false) = (&resume, continuing) {
                 plan = plan.reads("--resume", path);
             }
             plan.check(overwrite.overwrite || continuing)?;
-            let set = files::read_dataset(&data)?;
-            let (_, history) = train(&config, &data, &set, &out, resume.as_deref())?;
+            let set = DataFolder::open(&data)?;
+            let (_, history) = train(&config, &set, &out, resume.as_deref())?;
             Ok(outcome(&history))
         }
         Command::Evaluate {
@@ -151,26 +152,31 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             data,
             out,
             all,
+            survey,
             threads,
             overwrite,
         } => {
-            Plan::default()
+            let mut plan = Plan::default()
                 .reads("--checkpoint", &checkpoint)
-                .reads_in("--data", &data, &[files::SPECTRA, files::LABELS])
-                .writes_in("--out", &out, &report::FILES)
-                .check(overwrite.overwrite)?;
+                .reads_in("--data", &data, &data_folder::input_files(&data))
+                .writes_in("--out", &out, &report::FILES);
+            if !survey.files().is_empty() {
+                plan = plan.writes_in("--out", &out, &[PREDICTIONS]);
+            }
+            for (flag, path) in survey.files() {
+                plan = plan.writes(flag, path);
+            }
+            plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
-            evaluate(&checkpoint, &data, &out, all).map(|()| Outcome::Done)
+            evaluate(&checkpoint, &data, &out, all, &survey).map(|()| Outcome::Done)
         }
         Command::Predict {
             checkpoint,
             spectra,
+            images,
             wavelengths,
             out,
-            pdfs,
-            catalog,
-            catalog_pdf,
-            parquet,
+            survey,
             labels,
             chunk_size,
             threads,
@@ -178,35 +184,35 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
         } => {
             let mut plan = Plan::default()
                 .reads("--checkpoint", &checkpoint)
-                .reads("--spectra", &spectra)
                 .writes("--out", &out);
-            for (flag, path) in [("--wavelengths", &wavelengths), ("--labels", &labels)] {
+            for (flag, path) in [
+                ("--spectra", &spectra),
+                ("--images", &images),
+                ("--wavelengths", &wavelengths),
+                ("--labels", &labels),
+            ] {
                 if let Some(path) = path {
                     plan = plan.reads(flag, path);
                 }
             }
-            for (flag, path) in [
-                ("--pdfs", &pdfs),
-                ("--catalog", &catalog),
-                ("--parquet", &parquet),
-            ] {
-                if let Some(path) = path {
-                    plan = plan.writes(flag, path);
-                }
+            for (flag, path) in survey.files() {
+                plan = plan.writes(flag, path);
             }
             plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
-            let paths = predict_sink::OutputPaths {
-                csv: &out,
-                catalog: catalog.as_deref(),
-                catalog_pdf,
-                pdfs: pdfs.as_deref(),
-                parquet: parquet.as_deref(),
+            let paths = predict_sink::OutputPaths::new(&out, &survey);
+            let input = match (&spectra, &images) {
+                (Some(path), None) => PredictInput::Spectra {
+                    path,
+                    wavelengths: wavelengths.as_deref(),
+                },
+                (None, Some(path)) if wavelengths.is_none() => PredictInput::Images(path),
+                (None, Some(_)) => return Err("--wavelengths is for spectra, not --images".into()),
+                _ => return Err("give --spectra or --images".into()),
             };
             let files = PredictInputs {
                 checkpoint: &checkpoint,
-                spectra: &spectra,
-                wavelengths: wavelengths.as_deref(),
+                input,
                 labels: labels.as_deref(),
             };
             predict_file(&files, chunk_size, &paths).map(|()| Outcome::Done)
@@ -336,25 +342,23 @@ fn simulate(config: &RunConfig, out: &Path) -> Result<(), String> {
 /// and writes `checkpoint.safetensors` (every epoch) and `history.json` into `out`.
 fn train(
     config: &RunConfig,
-    data_dir: &Path,
-    set: &files::DatasetFiles,
+    set: &DataFolder,
     out: &Path,
     resume: Option<&Path>,
 ) -> Result<(crate::model::Model, History), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: cannot create: {e}", out.display()))?;
     let (m, t) = (&config.model, &config.train);
-    let pixels = set.pixels;
-    let [train_idx, val_idx, _] = splits(set.z.len(), t)?;
-    let rows = |r: &std::ops::Range<usize>| set.flux[r.start * pixels..r.end * pixels].to_vec();
-    let train_set = dataset(m, rows(&train_idx), pixels, &set.z[train_idx.clone()])?;
+    let [train_idx, val_idx, _] = splits(set.len(), t)?;
+    let shape = set.shape();
+    let mut model = build_model(m, &shape)?;
+    let n_extra = model.n_extra();
+    let train_set = set.dataset(m, n_extra, train_idx.clone())?;
     let val_set = if val_idx.is_empty() {
         None
     } else {
-        Some(dataset(m, rows(&val_idx), pixels, &set.z[val_idx.clone()])?)
+        Some(set.dataset(m, n_extra, val_idx)?)
     };
-    let inputs = contract::dataset_inputs(data_dir, set)?;
-    let input_contract = InputContract::of_training(&inputs);
-    let mut model = build_model(m, pixels)?;
+    let input_contract = set.training_contract(train_idx)?;
     let iterations = (t.epochs * train_set.len().div_ceil(t.batch)) as u64;
     let mut opt = optimizer(t, model.param_count(), iterations)?;
     let mut first_epoch = 0;
@@ -362,7 +366,7 @@ fn train(
     if resume.is_none() && !t.init_from.is_empty() {
         let path = Path::new(&t.init_from);
         let ckpt = files::read_checkpoint(path)?;
-        ckpt.check_inputs(&inputs)?;
+        set.check(&ckpt)?;
         ckpt.restore_weights(&mut model)
             .map_err(|e| format!("init_from: {e}"))?;
         eprintln!("starting from the weights of {}", path.display());
@@ -375,7 +379,7 @@ fn train(
                 path.display()
             ));
         }
-        ckpt.check_inputs(&inputs)?;
+        set.check(&ckpt)?;
         if ckpt.epochs_done >= t.epochs {
             return Err(format!(
                 "{}: {} epochs are done already and this run asks for {} in all: raise --epochs to train on",
@@ -405,14 +409,16 @@ fn train(
         seed: t.seed,
         first_epoch,
         early_stopping,
+        augment: pipeline::augment(config, &shape)?,
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(&model, &train_set, train_config).map_err(|e| e.to_string())?;
     eprintln!(
-        "training {} ({} parameters) on {} spectra, validating on {}",
+        "training {} ({} parameters) on {} {}, validating on {}",
         m.preset,
         model.param_count(),
         train_set.len(),
+        set.noun(),
         val_set.as_ref().map_or(0, |v| v.len())
     );
     let checkpoint_path = out.join(files::CHECKPOINT);
@@ -476,44 +482,41 @@ fn train(
     Ok((model, history))
 }
 
-/// Predictions of `model` for the rows `range` of a dataset, in evaluation mode.
-fn outputs(
-    model: &mut crate::model::Model,
-    set: &files::DatasetFiles,
-    range: std::ops::Range<usize>,
-) -> Result<Vec<f32>, String> {
-    let flux = &set.flux[range.start * set.pixels..range.end * set.pixels];
-    let mut out = predict(model, flux, &[], 256).map_err(|e| e.to_string())?;
-    Ok(out.swap_remove(0))
-}
-
 /// `zcnn run`, the main job: simulate → train → evaluate → report, on the given settings.
 fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
     let started = std::time::Instant::now();
     let data_dir = out.join("data");
-    simulate(config, &data_dir)?;
-    let set = files::read_dataset(&data_dir)?;
-    let (mut model, history) = train(config, &data_dir, &set, &out.join("model"), None)?;
+    let s = &config.simulate;
+    if images::is_image_preset(&s.preset) {
+        let sim = images::settings(&s.preset, s.n_spectra, s.seed, true)?;
+        images::simulate(&s.preset, &sim, &data_dir)?;
+    } else {
+        simulate(config, &data_dir)?;
+    }
+    let set = DataFolder::open(&data_dir)?;
+    let (mut model, history) = train(config, &set, &out.join("model"), None)?;
     if history.interrupted {
         return Ok(Outcome::Interrupted);
     }
-    let [_, _, test] = splits(set.z.len(), &config.train)?;
-    let mut evaluation = report::evaluate(
-        &config.model,
-        &outputs(&mut model, &set, test.clone())?,
-        &set.z[test.clone()],
-    )?;
-    let labels = read_labels(&data_dir.join(files::LABELS), set.z.len())?;
-    report::add_populations(&mut evaluation, &labels, test.clone())?;
+    let [_, _, test] = splits(set.len(), &config.train)?;
     let report_dir = out.join("report");
-    report::write(&report_dir, &evaluation, &history)?;
+    let outputs = set.outputs(&mut model, test.clone(), None)?;
     println!(
-        "\nzcnn main job: {} on {} ({} test spectra)\n",
+        "\nzcnn main job: {} on {} ({} test {})\n",
         config.model.preset,
-        config.simulate.preset,
-        test.len()
+        s.preset,
+        test.len(),
+        set.noun()
     );
-    println!("{}", report::table(&evaluation));
+    report_on(
+        &config.model,
+        &set,
+        &data_dir,
+        &outputs,
+        test,
+        &history,
+        &report_dir,
+    )?;
     println!(
         "report: {}  ({:.0} s in all)",
         report_dir.display(),
@@ -522,45 +525,175 @@ fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
     Ok(Outcome::Done)
 }
 
-/// `zcnn evaluate`: metrics of a checkpoint on a dataset.
-fn evaluate(checkpoint: &Path, data: &Path, out: &Path, all: bool) -> Result<(), String> {
-    let ckpt = files::read_checkpoint(checkpoint)?;
-    let set = files::read_dataset(data)?;
-    ckpt.check_inputs(&contract::dataset_inputs(data, &set)?)?;
-    let mut model = ckpt.model(set.pixels)?;
-    let range = if all {
-        0..set.z.len()
-    } else {
-        splits(set.z.len(), &ckpt.config.train)?[2].clone()
-    };
-    let mut evaluation = report::evaluate(
-        &ckpt.config.model,
-        &outputs(&mut model, &set, range.clone())?,
-        &set.z[range.clone()],
-    )?;
-    let labels = read_labels(&data.join(files::LABELS), set.z.len())?;
-    report::add_populations(&mut evaluation, &labels, range.clone())?;
-    report::write(out, &evaluation, &ckpt.history)?;
+/// Evaluates the `outputs` of the samples `range` of `set` (in `data_dir`), writes the report
+/// folder and prints its table.
+fn report_on(
+    m: &crate::cli::config::ModelConfig,
+    set: &DataFolder,
+    data_dir: &Path,
+    outputs: &[f32],
+    range: std::ops::Range<usize>,
+    history: &History,
+    report_dir: &Path,
+) -> Result<(), String> {
+    let mut evaluation = report::evaluate(m, outputs, &set.z()[range.clone()])?;
+    let labels = read_labels(&data_dir.join(files::LABELS), set.len())?;
+    report::add_populations(&mut evaluation, &labels, range)?;
+    report::write(report_dir, &evaluation, history)?;
     println!("{}", report::table(&evaluation));
+    Ok(())
+}
+
+/// The predictions CSV `zcnn evaluate` writes beside its report when survey outputs are asked.
+const PREDICTIONS: &str = "predictions.csv";
+
+/// `zcnn evaluate`: metrics of a checkpoint on a dataset; with survey outputs, the evaluated
+/// objects' predictions too, with their ids and true redshifts from `labels.csv`.
+fn evaluate(
+    checkpoint: &Path,
+    data: &Path,
+    out: &Path,
+    all: bool,
+    survey: &super::SurveyOutputs,
+) -> Result<(), String> {
+    let ckpt = files::read_checkpoint(checkpoint)?;
+    let set = DataFolder::open(data)?;
+    set.check(&ckpt)?;
+    let mut model = ckpt.model(&set.shape())?;
+    let range = if all {
+        0..set.len()
+    } else {
+        splits(set.len(), &ckpt.config.train)?[2].clone()
+    };
+    let outputs = set.outputs(&mut model, range.clone(), Some(&ckpt))?;
+    let m = &ckpt.config.model;
+    report_on(m, &set, data, &outputs, range.clone(), &ckpt.history, out)?;
+    if !survey.files().is_empty() {
+        let labels = row_labels::read_row_labels(&data.join(files::LABELS), set.len())?;
+        let binning = pipeline::is_classifier(m)?
+            .then(|| pipeline::binning(m))
+            .transpose()?;
+        let provenance = outputs::Provenance::new(checkpoint, m)?;
+        let csv = out.join(PREDICTIONS);
+        let paths = predict_sink::OutputPaths::new(&csv, survey);
+        let mut sink = predict_sink::PredictionSink::create(
+            &paths,
+            &provenance,
+            binning,
+            labels.rows(range.clone()),
+            range.len(),
+        )?
+        .starting_at(range.start);
+        let (z, pdfs) = pipeline::redshifts(m, &outputs)?;
+        sink.append(0, &z, pdfs.as_deref())?;
+        sink.finish()?;
+    }
     println!("report: {}", out.display());
     Ok(())
 }
 
-/// `zcnn predict`: z (and the distribution's summary) for each spectrum of an NPY file, read
-/// and written a chunk at a time (memory bounded by the chunk, not the file), in input order,
-/// with the survey outputs asked for. Ctrl-C stops it with no output left half-written.
+/// What `zcnn predict` runs the model on.
+enum PredictInput<'a> {
+    Spectra {
+        path: &'a Path,
+        /// The spectra's grid (default: the `wavelengths.npy` beside them).
+        wavelengths: Option<&'a Path>,
+    },
+    Images(&'a Path),
+}
+
 /// The files `zcnn predict` reads.
 struct PredictInputs<'a> {
     checkpoint: &'a Path,
-    spectra: &'a Path,
-    /// The spectra's grid (default: the `wavelengths.npy` beside them).
-    wavelengths: Option<&'a Path>,
-    /// A `labels.csv` giving ids, true z and masked fractions.
+    input: PredictInput<'a>,
+    /// A `labels.csv` giving ids, true z, masked fractions and E(B−V).
     labels: Option<&'a Path>,
 }
 
-/// `zcnn predict`: reads the spectra `chunk_size` at a time, checks each chunk against the
-/// checkpoint's input contract, and writes every output as it goes.
+/// An open input of `zcnn predict`, read a chunk at a time.
+enum PredictReader {
+    /// The spectra, and what the contract checks of each chunk (size and grid once).
+    Spectra(crate::io::npy_rows::NpyRows, contract::Inputs<'static>),
+    Images {
+        rows: super::image_data::ImageRows,
+        first: usize,
+        peaks: Vec<f32>,
+        /// The E(B−V) of every cutout (from --labels).
+        ebv: Option<Vec<f64>>,
+    },
+}
+
+impl PredictReader {
+    /// The number of inputs, their shape and their file.
+    fn describe(&self) -> (usize, contract::InputShape, std::path::PathBuf) {
+        match self {
+            PredictReader::Spectra(rows, _) => (
+                rows.rows(),
+                contract::InputShape::Spectra {
+                    pixels: rows.cols(),
+                },
+                rows.path().to_path_buf(),
+            ),
+            PredictReader::Images { rows, .. } => {
+                (rows.count(), rows.shape(), rows.path().to_path_buf())
+            }
+        }
+    }
+
+    /// Reads the next (at most) `max` inputs into `x` and their extra inputs into `extra`,
+    /// checks them against the checkpoint's contract, and returns how many were read.
+    fn next(
+        &mut self,
+        ckpt: &super::checkpoint::Checkpoint,
+        max: usize,
+        first: usize,
+        x: &mut Vec<f32>,
+        extra: &mut Vec<f32>,
+        n_extra: usize,
+    ) -> Result<usize, String> {
+        match self {
+            PredictReader::Spectra(rows, inputs) => {
+                let count = rows.read_chunk(max, x)?;
+                ckpt.check_scales(&contract::Inputs {
+                    flux: x,
+                    first,
+                    ..inputs.clone()
+                })?;
+                Ok(count)
+            }
+            PredictReader::Images {
+                rows,
+                first: next,
+                peaks,
+                ebv,
+            } => {
+                let count = max.min(rows.count() - *next);
+                x.clear();
+                peaks.clear();
+                rows.read_range(*next, count, x, peaks)?;
+                ckpt.check_images(rows.path(), &rows.shape(), peaks, *next)?;
+                extra.clear();
+                if n_extra == 1 {
+                    let ebv = ebv.as_ref().ok_or_else(|| {
+                        format!(
+                            "the model takes each cutout's E(B−V): give --labels with an 'ebv' \
+                             column for {}",
+                            rows.path().display()
+                        )
+                    })?;
+                    extra.extend(ebv[*next..*next + count].iter().map(|&v| v as f32));
+                }
+                *next += count;
+                Ok(count)
+            }
+        }
+    }
+}
+
+/// `zcnn predict`: reads the spectra or cutouts `chunk_size` at a time, checks each chunk
+/// against the checkpoint's input contract, and writes every output as it goes (memory
+/// bounded by the chunk, not the file), in input order, with the survey outputs asked for.
+/// Ctrl-C stops it with no output left half-written.
 fn predict_file(
     files: &PredictInputs,
     chunk_size: usize,
@@ -569,48 +702,77 @@ fn predict_file(
     if chunk_size == 0 {
         return Err("--chunk-size must be at least 1".into());
     }
-    let (checkpoint, spectra) = (files.checkpoint, files.spectra);
+    let checkpoint = files.checkpoint;
     let ckpt = files::read_checkpoint(checkpoint)?;
-    let mut rows = crate::io::npy_rows::NpyRows::open(spectra)?;
-    let (n, pixels) = (rows.rows(), rows.cols());
-    // The size and the grid are checked once, the scales chunk by chunk.
-    let mut inputs: contract::Inputs<'static> =
-        contract::spectra_inputs(spectra, files.wavelengths, pixels, &[], None)?;
-    ckpt.check_inputs(&inputs)?;
-    inputs.wavelengths = None;
+    let mut reader = match files.input {
+        PredictInput::Spectra { path, wavelengths } => {
+            let rows = crate::io::npy_rows::NpyRows::open_any(path)?;
+            if rows.shape().len() != 2 {
+                let hint = if rows.shape().len() == 4 {
+                    " (cutouts [n, bands, height, width] go with --images)"
+                } else {
+                    ""
+                };
+                return Err(format!(
+                    "{}: expected spectra of shape [n, pixels], found {:?}{hint}",
+                    path.display(),
+                    rows.shape()
+                ));
+            }
+            // The size and the grid are checked once, the scales chunk by chunk.
+            let mut inputs: contract::Inputs<'static> =
+                contract::spectra_inputs(path, wavelengths, rows.cols(), &[], None)?;
+            ckpt.check_inputs(&inputs)?;
+            inputs.wavelengths = None;
+            PredictReader::Spectra(rows, inputs)
+        }
+        PredictInput::Images(path) => PredictReader::Images {
+            rows: super::image_data::ImageRows::open(path)?,
+            first: 0,
+            peaks: Vec::new(),
+            ebv: None,
+        },
+    };
+    let (n, shape, source) = reader.describe();
     let labels = files
         .labels
         .map(|path| row_labels::read_row_labels(path, n))
         .transpose()?
         .unwrap_or_default();
+    if let PredictReader::Images { ebv, .. } = &mut reader {
+        ebv.clone_from(&labels.ebv);
+    }
     let m = &ckpt.config.model;
-    let mut model = ckpt.model(pixels)?;
+    let mut model = ckpt.model(&shape)?;
     let binning = pipeline::is_classifier(m)?
         .then(|| pipeline::binning(m))
         .transpose()?;
     let provenance = outputs::Provenance::new(checkpoint, m)?;
-    let mut sink = predict_sink::PredictionSink::create(paths, &provenance, binning, labels, n)?;
+    let mut sink =
+        predict_sink::PredictionSink::create(paths, &provenance, binning, labels.clone(), n)?;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
     // A second installation in one process fails; Ctrl-C then ends the process as usual.
     let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
     let bar = indicatif::ProgressBar::new(n as u64);
     let started = std::time::Instant::now();
-    let mut flux = Vec::new();
+    let (mut x, mut extra) = (Vec::new(), Vec::new());
     let mut first = 0;
     while first < n {
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(format!(
-                "interrupted after {first} of {n} spectra: no output was written or replaced"
+                "interrupted after {first} of {n} inputs: no output was written or replaced"
             ));
         }
-        let count = rows.read_chunk(chunk_size, &mut flux)?;
-        ckpt.check_scales(&contract::Inputs {
-            flux: &flux,
+        let count = reader.next(
+            &ckpt,
+            chunk_size,
             first,
-            ..inputs.clone()
-        })?;
-        let mut raw = predict(&mut model, &flux, &[], 256).map_err(|e| e.to_string())?;
+            &mut x,
+            &mut extra,
+            model.n_extra(),
+        )?;
+        let mut raw = predict(&mut model, &x, &extra, 256).map_err(|e| e.to_string())?;
         let (z, pdfs) = pipeline::redshifts(m, &raw.swap_remove(0))?;
         sink.append(first, &z, pdfs.as_deref())?;
         first += count;
@@ -619,7 +781,8 @@ fn predict_file(
     sink.finish()?;
     bar.finish_and_clear();
     eprintln!(
-        "predicted {n} spectra in {:.1} s ({:.0} spectra/s) → {}",
+        "predicted {n} inputs of {} in {:.1} s ({:.0}/s) → {}",
+        source.display(),
         started.elapsed().as_secs_f64(),
         n as f64 / started.elapsed().as_secs_f64().max(1e-9),
         paths.csv.display()

@@ -132,6 +132,9 @@ pub struct TrainSettings {
     /// initialisation). The optimiser starts afresh, so a model trained with one loss can be
     /// fine-tuned with another (two-stage training).
     pub init_from: String,
+    /// Rotate and flip each training image by one of the 8 symmetries of the square (absent:
+    /// yes for images; spectra are never augmented).
+    pub augment: Option<bool>,
 }
 
 impl Default for TrainSettings {
@@ -149,6 +152,7 @@ impl Default for TrainSettings {
             patience: 0,
             max_train: 0,
             init_from: String::new(),
+            augment: None,
         }
     }
 }

@@ -3,9 +3,9 @@
 //! `train --resume/--init-from`, so that spectra of another size, grid or scale are refused
 //! with a message in the user's terms instead of giving wrong redshifts.
 //!
-//! It records the input's kind and size (spectra: pixels; images, for the image models to come:
-//! bands × height × width), the wavelength grid, the per-spectrum normalisation and the range
-//! of per-spectrum scales seen in training.
+//! It records the input's kind and size (spectra: pixels; images: bands × height × width), the
+//! wavelength grid, the per-spectrum normalisation and the range of per-input scales seen in
+//! training (spectra: the normalisation's statistic; images: the brightest |pixel|).
 //!
 //! The grid is stored in full (the pixel centres, about 16 kB of JSON for 1,780 pixels) rather
 //! than as first/last/count plus a hash: a grid read back from another pipeline differs from
@@ -40,6 +40,20 @@ pub enum InputShape {
         height: usize,
         width: usize,
     },
+}
+
+impl InputShape {
+    /// The shape in words: "spectra of 1780 pixels", "images of 5 bands, 64×64 pixels".
+    pub fn describe(&self) -> String {
+        match self {
+            InputShape::Spectra { pixels } => format!("spectra of {pixels} pixels"),
+            InputShape::Images {
+                bands,
+                height,
+                width,
+            } => format!("images of {bands} bands, {height}×{width} pixels"),
+        }
+    }
 }
 
 /// What a model was trained on.
@@ -228,15 +242,7 @@ impl InputContract {
             (InputShape::Spectra { pixels }, Some(w)) => {
                 format!("spectra of {pixels} pixels, {}–{} Å", w[0], w[w.len() - 1])
             }
-            (InputShape::Spectra { pixels }, None) => format!("spectra of {pixels} pixels"),
-            (
-                InputShape::Images {
-                    bands,
-                    height,
-                    width,
-                },
-                _,
-            ) => format!("images of {bands} bands, {height}×{width} pixels"),
+            (shape, _) => shape.describe(),
         }
     }
 
@@ -266,6 +272,61 @@ impl InputContract {
             (None, _) => {}
         }
         self.check_scales(checkpoint, inputs)
+    }
+
+    /// The contract of a model trained on cutouts of `shape` whose brightest |pixel| (before
+    /// the stretch) is `peaks` (all of them, or an even sample).
+    pub fn of_images(shape: InputShape, peaks: &[f32]) -> Self {
+        let scale = peaks.iter().fold([f32::INFINITY, 0.0f32], |[lo, hi], &p| {
+            [lo.min(p), hi.max(p)]
+        });
+        InputContract {
+            input: shape,
+            wavelengths: None,
+            normalisation: None,
+            scale,
+        }
+    }
+
+    /// Checks that cutouts of `shape` from `source`, whose brightest |pixels| are `peaks`
+    /// (the cutouts from index `first` on), are what the model was trained on: the same bands
+    /// and size, and pixel values on the training cutouts' scale (within [`SCALE_TOLERANCE`]).
+    pub fn check_images(
+        &self,
+        checkpoint: &Path,
+        source: &Path,
+        shape: &InputShape,
+        peaks: &[f32],
+        first: usize,
+    ) -> Result<(), String> {
+        let trained = self.trained(checkpoint);
+        if *shape != self.input {
+            return Err(format!(
+                "{trained}; {} holds {}",
+                source.display(),
+                shape.describe()
+            ));
+        }
+        let [lo, hi] = self.scale;
+        let accepted = lo / SCALE_TOLERANCE..=hi * SCALE_TOLERANCE;
+        let outside: Vec<usize> = (0..peaks.len())
+            .filter(|&i| !accepted.contains(&peaks[i]))
+            .collect();
+        let Some(&i) = outside.first() else {
+            return Ok(());
+        };
+        Err(format!(
+            "{trained}, whose brightest pixel ran from {} to {}; {} of the {} cutouts read from \
+             {} lie beyond {SCALE_TOLERANCE}× that range (cutout {}: {}): are they in the \
+             training cutouts' flux units (e.g. SDSS nanomaggies, zero point 22.5)?",
+            readable(lo),
+            readable(hi),
+            outside.len(),
+            peaks.len(),
+            source.display(),
+            first + i,
+            readable(peaks[i]),
+        ))
     }
 
     /// "the checkpoint … was trained on …", the start of every message.

@@ -6,7 +6,9 @@ mod commands;
 mod compare;
 pub mod config;
 pub mod contract;
+mod data_folder;
 mod files;
+pub mod image_data;
 mod images;
 mod import;
 mod labels;
@@ -25,7 +27,7 @@ pub use pipeline::check as check_config;
 
 use crate::data::spectra::Normalisation;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// zcnn: CNN redshift estimation, written by hand in Rust.
@@ -42,6 +44,38 @@ pub struct Threads {
     /// Threads for the kernels (default: all cores; RAYON_NUM_THREADS also works).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+/// The survey outputs `predict` and `evaluate` write on request (README "Outputs for survey
+/// tools").
+#[derive(Debug, Clone, Args)]
+pub struct SurveyOutputs {
+    /// Also write the full distributions: .hdf5/.h5 as a qp `hist` ensemble (RAIL), else NPY [n, bins].
+    #[arg(long)]
+    pub pdfs: Option<PathBuf>,
+    /// Also write a FITS catalogue (BINTABLE REDSHIFTS: ID, Z, ZERR, quantiles, Z_CONF, ZWARN).
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+    /// Also write the point estimates as a Parquet table (feature parquet), a row group per chunk.
+    #[arg(long)]
+    pub parquet: Option<PathBuf>,
+    /// Put each PDF into the FITS catalogue as a vector column PDF (Euclid PHZ style).
+    #[arg(long, requires = "catalog")]
+    pub catalog_pdf: bool,
+}
+
+impl SurveyOutputs {
+    /// The output files asked for, with their flags.
+    pub fn files(&self) -> Vec<(&'static str, &Path)> {
+        [
+            ("--pdfs", &self.pdfs),
+            ("--catalog", &self.catalog),
+            ("--parquet", &self.parquet),
+        ]
+        .into_iter()
+        .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
+        .collect()
+    }
 }
 
 /// Flags of the commands that simulate or train: the run configuration, the seed, the threads.
@@ -167,6 +201,10 @@ pub enum Command {
         /// Evaluate every spectrum, not only the test split.
         #[arg(long)]
         all: bool,
+        /// The survey outputs of the evaluated objects (with the predictions CSV
+        /// `predictions.csv` in the report folder).
+        #[command(flatten)]
+        survey: SurveyOutputs,
         #[command(flatten)]
         threads: Threads,
         #[command(flatten)]
@@ -177,8 +215,12 @@ pub enum Command {
         #[arg(long)]
         checkpoint: PathBuf,
         /// Spectra as NPY, [n, pixels] (f32 or f64).
+        #[arg(long, required_unless_present = "images", conflicts_with = "images")]
+        spectra: Option<PathBuf>,
+        /// Or image cutouts as NPY, [n, bands, height, width] (f32 or f64), for image models;
+        /// a model that takes E(B−V) reads it from the `ebv` column of --labels.
         #[arg(long)]
-        spectra: PathBuf,
+        images: Option<PathBuf>,
         /// Their pixel centres (NPY [pixels], Å), checked against the training grid (default:
         /// the wavelengths.npy beside the spectra, when there is one).
         #[arg(long)]
@@ -186,22 +228,13 @@ pub enum Command {
         /// Output CSV of predictions.
         #[arg(long, short)]
         out: PathBuf,
-        /// Also write the full distributions: .hdf5/.h5 as a qp `hist` ensemble (RAIL), else NPY [n, bins].
-        #[arg(long)]
-        pdfs: Option<PathBuf>,
-        /// Also write a FITS catalogue (BINTABLE REDSHIFTS: ID, Z, ZERR, quantiles, Z_CONF, ZWARN).
-        #[arg(long)]
-        catalog: Option<PathBuf>,
-        /// Also write the point estimates as a Parquet table (feature parquet), a row group per chunk.
-        #[arg(long)]
-        parquet: Option<PathBuf>,
-        /// Put each PDF into the FITS catalogue as a vector column PDF (Euclid PHZ style).
-        #[arg(long, requires = "catalog")]
-        catalog_pdf: bool,
-        /// CSV with one row per spectrum (labels.csv): ids (id or index), true z, masked_fraction.
+        #[command(flatten)]
+        survey: SurveyOutputs,
+        /// CSV with one row per spectrum or cutout (labels.csv): ids (id or index), true z,
+        /// masked_fraction, ebv.
         #[arg(long)]
         labels: Option<PathBuf>,
-        /// Spectra read, predicted and written at a time (bounds the memory; results do not depend on it).
+        /// Spectra or cutouts read, predicted and written at a time (bounds the memory; results do not depend on it).
         #[arg(long, default_value_t = 4096)]
         chunk_size: usize,
         #[command(flatten)]

@@ -2,6 +2,8 @@
 //! training with a progress bar, and turning network outputs into redshifts.
 
 use super::config::{ModelConfig, RunConfig, SimulateConfig, TrainSettings};
+use super::contract::InputShape;
+use super::images;
 use crate::data::spectra::{
     builtin_templates_of, simulate, Contamination, LibraryConfig, NoiseModel, Normalisation,
     Population, SedLibrary, SimConfig, SpectraSet, Template, BUILTIN_FAMILY_NAMES,
@@ -11,11 +13,11 @@ use crate::kernels::optim::{AdamConfig, SgdConfig};
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::optim::{Optimizer, Rule, Schedule};
-use crate::presets::{specz_baseline, Output};
+use crate::presets::{kim_brunner, pasquet, specz_baseline, Output};
 use crate::redshift::binning::ZBinning;
 use crate::redshift::estimates::{point_estimates, PointEstimator};
 use crate::redshift::labels::{fill_targets, LabelKind, LabelWidth};
-use crate::train::{Dataset, TargetData};
+use crate::train::{Augment, Dataset, TargetData};
 use std::ops::Range;
 use std::path::Path;
 
@@ -155,8 +157,31 @@ pub fn is_classifier(m: &ModelConfig) -> Result<bool, String> {
     }
 }
 
-/// Builds the configured network for spectra of `pixels` pixels.
-pub fn build_model(m: &ModelConfig, pixels: usize) -> Result<Model, String> {
+/// The model presets and what they take.
+const MODEL_PRESETS: &str = "specz-baseline (spectra), kim-brunner (5 × 44×44 cutouts), \
+                             pasquet (5 × 64×64 cutouts and E(B−V))";
+
+/// The input an image model is built for (its convolutions and dense layers fix the size);
+/// `None` for the spectroscopic model, which takes spectra of any length.
+pub fn model_input(m: &ModelConfig) -> Result<Option<InputShape>, String> {
+    let cutouts = |size| {
+        Some(InputShape::Images {
+            bands: 5,
+            height: size,
+            width: size,
+        })
+    };
+    match m.preset.as_str() {
+        "specz-baseline" => Ok(None),
+        "kim-brunner" => Ok(cutouts(44)),
+        "pasquet" => Ok(cutouts(64)),
+        other => Err(format!("model.preset: unknown '{other}' ({MODEL_PRESETS})")),
+    }
+}
+
+/// Builds the configured network for inputs of shape `input`; an error in the user's terms
+/// when the model does not take them.
+pub fn build_model(m: &ModelConfig, input: &InputShape) -> Result<Model, String> {
     let output = if is_classifier(m)? {
         let loss = loss(m)?;
         if loss == Loss::Mse {
@@ -173,9 +198,21 @@ pub fn build_model(m: &ModelConfig, pixels: usize) -> Result<Model, String> {
         }
         Output::Regression
     };
-    match m.preset.as_str() {
-        "specz-baseline" => specz_baseline(pixels, output, m.seed).map_err(|e| e.to_string()),
-        other => Err(format!("model.preset: unknown '{other}' (specz-baseline)")),
+    match (model_input(m)?, input) {
+        (None, &InputShape::Spectra { pixels }) => {
+            specz_baseline(pixels, output, m.seed).map_err(|e| e.to_string())
+        }
+        (Some(takes), found) if takes == *found => match m.preset.as_str() {
+            "kim-brunner" => kim_brunner(output, m.seed),
+            _ => pasquet(output, m.seed),
+        }
+        .map_err(|e| e.to_string()),
+        (takes, found) => Err(format!(
+            "model.preset {} takes {}, and the data are {}",
+            m.preset,
+            takes.map_or("spectra".to_string(), |t| t.describe()),
+            found.describe()
+        )),
     }
 }
 
@@ -213,6 +250,18 @@ pub fn targets(m: &ModelConfig, z: &[f32]) -> Result<TargetData, String> {
     }
 }
 
+/// The augmentation of the training samples: the dihedral transforms for images unless
+/// `train.augment = false`; none for spectra (`train.augment = true` is an error there).
+pub fn augment(config: &RunConfig, input: &InputShape) -> Result<Augment, String> {
+    match (input, config.train.augment) {
+        (InputShape::Images { .. }, None | Some(true)) => Ok(Augment::Dihedral),
+        (InputShape::Spectra { .. }, Some(true)) => Err(
+            "train.augment = true rotates and flips images; spectra have no such symmetry".into(),
+        ),
+        _ => Ok(Augment::None),
+    }
+}
+
 /// The dataset of spectra `flux` (`[n, pixels]`) with targets for `z`.
 pub fn dataset(
     m: &ModelConfig,
@@ -222,7 +271,7 @@ pub fn dataset(
 ) -> Result<Dataset, String> {
     let data = Dataset {
         sample: Dims::Seq { len: pixels, ch: 1 },
-        inputs: flux,
+        inputs: flux.into(),
         n_extra: 0,
         extra: Vec::new(),
         targets: vec![targets(m, z)?],
@@ -385,19 +434,36 @@ pub fn check(config: &RunConfig) -> Result<(), String> {
             m.label_sigma_bins
         ));
     }
-    let pixels = sim_config(&config.simulate)?.grid.pixels;
     let s = &config.simulate;
     if s.n_spectra == 0 {
         return Err("simulate.n_spectra must be at least 1".into());
     }
-    for (field, n) in [("n_spectra", s.n_spectra), ("galaxies", s.galaxies)] {
-        if n.checked_mul(pixels)
-            .is_none_or(|floats| floats > MAX_FLOATS)
-        {
-            return Err(format!("simulate.{field} {n} × {pixels} pixels would not fit in memory (at most {MAX_FLOATS} floats)"));
+    let simulated = if images::is_image_preset(&s.preset) {
+        let sim = images::settings(&s.preset, s.n_spectra, s.seed, true)?;
+        let size = sim.survey.stamp;
+        InputShape::Images {
+            bands: sim.survey.bands.len(),
+            height: size,
+            width: size,
         }
-    }
-    build_model(m, pixels)?;
+    } else {
+        let pixels = sim_config(s)?.grid.pixels;
+        for (field, n) in [("n_spectra", s.n_spectra), ("galaxies", s.galaxies)] {
+            if n.checked_mul(pixels)
+                .is_none_or(|floats| floats > MAX_FLOATS)
+            {
+                return Err(format!("simulate.{field} {n} × {pixels} pixels would not fit in memory (at most {MAX_FLOATS} floats)"));
+            }
+        }
+        InputShape::Spectra { pixels }
+    };
+    // The model is checked on the inputs it is made for (a model trained on other data than
+    // the simulation's, e.g. imported cutouts, need not match the simulate section).
+    build_model(m, &model_input(m)?.unwrap_or(simulated))?;
+    augment(
+        config,
+        &model_input(m)?.unwrap_or(InputShape::Spectra { pixels: 1 }),
+    )?;
     binning(m)?;
     estimator(m)?;
     optimizer(t, 1, 1)?;

@@ -28,6 +28,19 @@ pub struct OutputPaths<'a> {
     pub parquet: Option<&'a Path>,
 }
 
+impl<'a> OutputPaths<'a> {
+    /// The CSV `csv` and the survey outputs asked for.
+    pub fn new(csv: &'a Path, survey: &'a super::SurveyOutputs) -> Self {
+        OutputPaths {
+            csv,
+            catalog: survey.catalog.as_deref(),
+            catalog_pdf: survey.catalog_pdf,
+            pdfs: survey.pdfs.as_deref(),
+            parquet: survey.parquet.as_deref(),
+        }
+    }
+}
+
 /// The open outputs of one prediction run.
 pub struct PredictionSink {
     csv: csv::Writer<BufWriter<File>>,
@@ -41,6 +54,8 @@ pub struct PredictionSink {
     /// The bins of a classifier (none for a regression model, which writes only the CSV).
     binning: Option<ZBinning>,
     labels: RowLabels,
+    /// The `index` the CSV gives the first object (its row in the input file).
+    first_index: usize,
 }
 
 impl PredictionSink {
@@ -124,7 +139,15 @@ impl PredictionSink {
                 .transpose()?,
             binning,
             labels,
+            first_index: 0,
         })
+    }
+
+    /// Numbers the CSV's rows from `index` on: the objects are the rows `index..` of their
+    /// input (e.g. the test split `zcnn evaluate` ran on).
+    pub fn starting_at(mut self, index: usize) -> Self {
+        self.first_index = index;
+        self
     }
 
     /// Writes the objects `first..first + z.len()`: point estimates `z` and, for a
@@ -134,7 +157,7 @@ impl PredictionSink {
         let (Some(b), Some(pdfs)) = (&self.binning, pdfs) else {
             for (i, v) in z.iter().enumerate() {
                 self.csv
-                    .write_record([(first + i).to_string(), v.to_string()])
+                    .write_record([(self.first_index + first + i).to_string(), v.to_string()])
                     .map_err(csv_error)?;
             }
             return Ok(());
@@ -172,7 +195,7 @@ impl PredictionSink {
                 s.z_conf,
                 s.peak_log_ratio,
             ];
-            let mut record = vec![(first + i).to_string()];
+            let mut record = vec![(self.first_index + first + i).to_string()];
             record.extend(row.iter().map(|v| v.to_string()));
             self.csv.write_record(&record).map_err(csv_error)?;
             if let Some(catalog) = &mut self.catalog {

@@ -2,7 +2,7 @@
 //! `zcnn import` write it, its rows matched to the spectra by their `index` column
 //! ([`read_labels`]). Columns used when present: `id` (else `index`) passed through to the
 //! outputs, `z` (the truth, written as qp's `redshift`), `masked_fraction` (sets the
-//! MASKED_INPUT warning). Others are ignored.
+//! MASKED_INPUT warning), `ebv` (the Galactic reddening image models take). Others are ignored.
 
 use super::labels::read_labels;
 use std::path::Path;
@@ -13,6 +13,22 @@ pub struct RowLabels {
     pub ids: Option<Vec<String>>,
     pub z: Option<Vec<f64>>,
     pub masked_fraction: Option<Vec<f64>>,
+    pub ebv: Option<Vec<f64>>,
+}
+
+impl RowLabels {
+    /// The labels of the rows `range` only.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> RowLabels {
+        fn part<T: Clone>(v: &Option<Vec<T>>, r: &std::ops::Range<usize>) -> Option<Vec<T>> {
+            v.as_ref().map(|v| v[r.clone()].to_vec())
+        }
+        RowLabels {
+            ids: part(&self.ids, &range),
+            z: part(&self.z, &range),
+            masked_fraction: part(&self.masked_fraction, &range),
+            ebv: part(&self.ebv, &range),
+        }
+    }
 }
 
 /// Reads `path`, the labels of `rows` spectra. Errors name the file, the line and the column.
@@ -28,7 +44,10 @@ pub fn read_row_labels(path: &Path, rows: usize) -> Result<RowLabels, String> {
     Ok(RowLabels {
         ids,
         z: labels.finite_numbers("z", all.clone())?.map(as_f32),
-        masked_fraction: labels.finite_numbers("masked_fraction", all)?.map(as_f32),
+        masked_fraction: labels
+            .finite_numbers("masked_fraction", all.clone())?
+            .map(as_f32),
+        ebv: labels.finite_numbers("ebv", all)?.map(as_f32),
     })
 }
 

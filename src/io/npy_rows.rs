@@ -1,36 +1,59 @@
-//! Reading a 2-D NPY array of spectra `[n, pixels]` a chunk of rows at a time, so that
-//! `zcnn predict` runs over files larger than memory. The header is checked by the same
+//! Reading an NPY array a chunk of rows at a time (in order, for `zcnn predict` over files
+//! larger than memory), or one row at a time anywhere in the file (for training that streams
+//! image cutouts from disk). A row is everything under the first axis: a spectrum of
+//! `[n, pixels]`, or a cutout of `[n, bands, height, width]`. The header is checked by the same
 //! functions as [`super::npy::read_npy`] (flat dictionary, little-endian float32/float64, C
-//! order); the file length must be exactly the header plus `n · pixels` values.
+//! order); the file length must be exactly the header plus the data.
 
 use super::npy::{check_flat_header, data_size, float_width};
 use npyz::{NpyFile, Order};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Largest header accepted (numpy writes 64–128 bytes; version 2 allows 4 GiB).
 const MAX_HEADER_BYTES: usize = 1 << 20;
 
-/// An open NPY file of spectra, read row by row in order.
+/// An open NPY file, read by rows.
+#[derive(Debug)]
 pub struct NpyRows {
-    reader: BufReader<File>,
+    file: File,
     path: PathBuf,
+    shape: Vec<usize>,
     rows: usize,
+    /// Values per row: the product of the shape after the first axis.
     cols: usize,
     /// Bytes per value: 4 (float32) or 8 (float64).
     width: usize,
+    /// Where the data start (the header's length).
+    offset: u64,
     next_row: usize,
     buffer: Vec<u8>,
 }
 
 impl NpyRows {
-    /// Opens `path` and checks its header and length. Errors name the file.
+    /// Opens an array of spectra `[n, pixels]` and checks its header and length. Errors name
+    /// the file.
     pub fn open(path: &Path) -> Result<Self, String> {
+        let rows = Self::open_any(path)?;
+        if rows.shape.len() != 2 {
+            return Err(format!(
+                "{}: expected shape [n, pixels], found {:?}",
+                path.display(),
+                rows.shape
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// Opens an array of any rank ≥ 1 (rows along the first axis) and checks its header and
+    /// length. Errors name the file.
+    pub fn open_any(path: &Path) -> Result<Self, String> {
         let name = path.display();
         let file = File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
         let file_bytes = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
-        let mut reader = BufReader::new(file);
+        let mut reader = &file;
         // Magic (6), version (2), header length: u16 in version 1, u32 from version 2 on.
         let mut preamble = [0u8; 12];
         reader
@@ -66,17 +89,18 @@ impl NpyRows {
                 "{name}: the array is in Fortran order; expected C order"
             ));
         }
-        let shape = parsed.header().shape().to_vec();
-        let [rows, cols] = shape[..] else {
-            return Err(format!(
-                "{name}: expected shape [n, pixels], found {shape:?}"
-            ));
+        let shape = parsed
+            .header()
+            .shape()
+            .iter()
+            .map(|&v| usize::try_from(v))
+            .collect::<Result<Vec<usize>, _>>()
+            .map_err(|_| format!("{name}: shape {:?} too large", parsed.header().shape()))?;
+        let Some((&rows, rest)) = shape.split_first() else {
+            return Err(format!("{name}: a scalar array has no rows"));
         };
-        let to_usize =
-            |v: u64| usize::try_from(v).map_err(|_| format!("{name}: shape {shape:?} too large"));
-        let (rows, cols) = (to_usize(rows)?, to_usize(cols)?);
         // The same checked product as the whole-file reader (`npy::data_size`).
-        let data_bytes = data_size(&[rows, cols], width)
+        let data_bytes = data_size(&shape, width)
             .and_then(|v| v.checked_add(header.len()))
             .ok_or_else(|| {
                 format!(
@@ -89,9 +113,12 @@ impl NpyRows {
                 "{name}: shape {shape:?} needs {data_bytes} bytes in all, the file holds {file_bytes}"
             ));
         }
+        let cols = rest.iter().product();
         Ok(Self {
-            reader,
+            offset: header.len() as u64,
+            file,
             path: path.to_path_buf(),
+            shape,
             rows,
             cols,
             width,
@@ -100,49 +127,81 @@ impl NpyRows {
         })
     }
 
-    /// Number of rows (spectra).
+    /// The array's shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Number of rows (spectra, cutouts).
     pub fn rows(&self) -> usize {
         self.rows
     }
 
-    /// Values per row (pixels).
+    /// Values per row.
     pub fn cols(&self) -> usize {
         self.cols
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Reads the next (at most) `max_rows` rows into `out` (replacing its content) and returns
     /// how many were read (0 at the end). Non-finite values are errors naming row and column.
     pub fn read_chunk(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize, String> {
         let count = max_rows.min(self.rows - self.next_row);
-        self.buffer.resize(count * self.cols * self.width, 0);
-        self.reader
-            .read_exact(&mut self.buffer)
-            .map_err(|e| format!("{}: rows {}..: {e}", self.path.display(), self.next_row))?;
-        out.clear();
+        out.resize(count * self.cols, 0.0);
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let read = self.read_rows_at(self.next_row, &mut buffer, out);
+        self.buffer = buffer;
+        read?;
+        self.next_row += count;
+        Ok(count)
+    }
+
+    /// Reads the `out.len() / cols` rows from `first` on into `out`, anywhere in the file and
+    /// from any thread (`bytes` is scratch space). Non-finite values are errors naming the row
+    /// and the value's index in it.
+    pub fn read_rows_at(
+        &self,
+        first: usize,
+        bytes: &mut Vec<u8>,
+        out: &mut [f32],
+    ) -> Result<(), String> {
+        let count = out.len() / self.cols.max(1);
+        if first + count > self.rows {
+            return Err(format!(
+                "{}: rows {first}..{} asked of {}",
+                self.path.display(),
+                first + count,
+                self.rows
+            ));
+        }
+        bytes.resize(out.len() * self.width, 0);
+        let at = self.offset + (first * self.cols * self.width) as u64;
+        self.file
+            .read_exact_at(bytes, at)
+            .map_err(|e| format!("{}: rows {first}..: {e}", self.path.display()))?;
         if self.width == 4 {
-            out.extend(
-                self.buffer
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes(b.try_into().expect("4"))),
-            );
+            for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                *v = f32::from_le_bytes(b.try_into().expect("4"));
+            }
         } else {
-            out.extend(
-                self.buffer
-                    .chunks_exact(8)
-                    .map(|b| f64::from_le_bytes(b.try_into().expect("8")) as f32),
-            );
+            for (v, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                *v = f64::from_le_bytes(b.try_into().expect("8")) as f32;
+            }
         }
         if let Some(i) = out.iter().position(|v| !v.is_finite()) {
             return Err(format!(
-                "{}: row {}, pixel {} is {} (values must be finite)",
+                "{}: row {}, value {} is {} (values must be finite)",
                 self.path.display(),
-                self.next_row + i / self.cols,
+                first + i / self.cols,
                 i % self.cols,
                 out[i]
             ));
         }
-        self.next_row += count;
-        Ok(count)
+        Ok(())
     }
 }
 
@@ -183,20 +242,19 @@ mod tests {
         let mut bytes = npy_bytes(&[2, 2], &[1.0, 2.0, 3.0, 4.0]).unwrap();
         bytes.pop();
         std::fs::write(&path, &bytes).unwrap();
-        let err = NpyRows::open(&path).err().expect("truncated");
+        let err = NpyRows::open(&path).expect_err("truncated");
         assert!(
             err.contains("zcnn-npyrows-bad") && err.contains("bytes"),
             "{err}"
         );
         std::fs::write(&path, npy_bytes(&[4], &[1.0; 4]).unwrap()).unwrap();
         assert!(NpyRows::open(&path)
-            .err()
-            .expect("1-D")
+            .expect_err("1-D")
             .contains("[n, pixels]"));
         std::fs::write(&path, npy_bytes(&[1, 2], &[1.0, f32::NAN]).unwrap()).unwrap();
         let mut rows = NpyRows::open(&path).unwrap();
         let err = rows.read_chunk(8, &mut Vec::new()).expect_err("NaN");
-        assert!(err.contains("row 0, pixel 1"), "{err}");
+        assert!(err.contains("row 0, value 1"), "{err}");
         std::fs::write(&path, b"\x93NUMPY\x01\x00").unwrap();
         assert!(NpyRows::open(&path).is_err());
         std::fs::remove_file(&path).unwrap();

@@ -1,10 +1,11 @@
 //! The buffers of one mini-batch, gathered from a dataset and run through a model.
 
-use super::dataset::Dataset;
+use super::dataset::{Dataset, Inputs};
 use crate::layers::Mode;
 use crate::loss::TargetBatch;
 use crate::model::Model;
 use crate::{ensure, Result};
+use rayon::prelude::*;
 
 /// Inputs, extra scalars and targets of up to `capacity` samples, and the per-head losses:
 /// allocated once, reused by every batch.
@@ -56,21 +57,40 @@ impl Batch {
         })
     }
 
-    /// Copies the samples `idx` of `data` into the buffers.
-    pub(super) fn gather(&mut self, data: &Dataset, idx: &[usize]) {
+    /// Copies the samples `idx` of `data` into the buffers (a source's samples are read in
+    /// parallel, each into its own slot, so the batch does not depend on the thread count).
+    pub(super) fn gather(&mut self, data: &Dataset, idx: &[usize]) -> Result<()> {
         let (s, e) = (self.sample_len, self.n_extra);
+        match &data.inputs {
+            Inputs::Memory(values) => {
+                for (k, &i) in idx.iter().enumerate() {
+                    self.x[k * s..(k + 1) * s].copy_from_slice(&values[i * s..(i + 1) * s]);
+                }
+            }
+            Inputs::Source { source, rows } => {
+                self.x[..idx.len() * s]
+                    .par_chunks_mut(s)
+                    .zip(idx.par_iter())
+                    .try_for_each(|(slot, &i)| source.read(rows[i], slot))?;
+            }
+        }
         for (k, &i) in idx.iter().enumerate() {
-            self.x[k * s..(k + 1) * s].copy_from_slice(&data.inputs[i * s..(i + 1) * s]);
             self.extra[k * e..(k + 1) * e].copy_from_slice(&data.extra[i * e..(i + 1) * e]);
         }
         for (t, buf) in data.targets.iter().zip(&mut self.targets) {
             t.gather(idx, buf);
         }
+        Ok(())
     }
 
     /// The inputs of the first `b` gathered samples.
     pub(super) fn inputs(&self, b: usize) -> &[f32] {
         &self.x[..b * self.sample_len]
+    }
+
+    /// The inputs of the first `b` gathered samples, to transform in place.
+    pub(super) fn inputs_mut(&mut self, b: usize) -> &mut [f32] {
+        &mut self.x[..b * self.sample_len]
     }
 
     /// Runs `model` on the first `b` gathered samples in `mode` and returns the total loss

@@ -1,4 +1,7 @@
-//! The settings of a training run: batch, epochs, sampling, seed and early stopping.
+//! The settings of a training run: batch, epochs, sampling, seed, augmentation and early
+//! stopping.
+
+use super::augment::Augment;
 
 /// How the samples of an epoch are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,8 @@ pub struct TrainConfig {
     /// Epoch to start from (0, or the epoch after a checkpoint's when resuming).
     pub first_epoch: usize,
     pub early_stopping: Option<EarlyStopping>,
+    /// What is done to the training samples of each batch.
+    pub augment: Augment,
 }
 
 impl Default for TrainConfig {
@@ -55,6 +60,7 @@ impl Default for TrainConfig {
             seed: 0,
             first_epoch: 0,
             early_stopping: None,
+            augment: Augment::None,
         }
     }
 }

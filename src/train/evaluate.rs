@@ -21,7 +21,7 @@ pub fn evaluate(
     let (mut loss_sum, mut correct) = (0.0f64, vec![0usize; heads]);
     for idx in order.chunks(batch) {
         let b = idx.len();
-        buffers.gather(data, idx);
+        buffers.gather(data, idx)?;
         loss_sum += buffers.forward_and_loss(model, b, Mode::Eval)? as f64 * b as f64;
         for (h, c) in correct.iter_mut().enumerate() {
             if model.heads()[h].loss.is_classification() {

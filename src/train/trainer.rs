@@ -1,6 +1,7 @@
 //! The training loop: mini-batches, one update per batch, validation after each epoch, early
 //! stopping.
 
+use super::augment::{self, Augment};
 use super::batch::Batch;
 use super::config::{Sampling, StopMetric, TrainConfig};
 use super::dataset::Dataset;
@@ -27,16 +28,20 @@ pub struct Trainer {
     pub config: TrainConfig,
     order: Vec<usize>,
     batch: Batch,
+    /// One sample, for the augmentation's transforms.
+    scratch: Vec<f32>,
 }
 
 impl Trainer {
     /// A trainer for `model` and datasets shaped like `data`.
     pub fn new(model: &Model, data: &Dataset, config: TrainConfig) -> Result<Self> {
         ensure!(config.batch > 0, "batch size must be at least 1");
+        augment::check(config.augment, data.sample)?;
         register_for_stealing();
         Ok(Trainer {
             order: Vec::new(),
             batch: Batch::new(model, data, config.batch)?,
+            scratch: vec![0.0; data.sample.size()],
             config,
         })
     }
@@ -51,7 +56,17 @@ impl Trainer {
         idx: &[usize],
     ) -> Result<f32> {
         let b = idx.len();
-        self.batch.gather(data, idx);
+        self.batch.gather(data, idx)?;
+        if self.config.augment == Augment::Dihedral {
+            augment::dihedral_batch(
+                self.batch.inputs_mut(b),
+                data.sample,
+                b,
+                self.config.seed,
+                opt.iteration,
+                &mut self.scratch,
+            );
+        }
         let loss = self.batch.forward_and_loss(model, b, Mode::Train)?;
         ensure!(
             loss.is_finite(),

@@ -13,7 +13,7 @@ pub const DIHEDRAL_COUNT: usize = 8;
 /// Source pixel (row, col) of destination (row, col) under transform `op` (0..8) of a
 /// `size` × `size` image: op % 4 quarter turns counter-clockwise, then a left–right flip when
 /// op ≥ 4.
-fn source_of(op: usize, size: usize, row: usize, col: usize) -> (usize, usize) {
+pub fn source_of(op: usize, size: usize, row: usize, col: usize) -> (usize, usize) {
     let last = size - 1;
     // Undo the flip first (it was applied last).
     let col = if op >= 4 { last - col } else { col };
