@@ -38,6 +38,9 @@ pub const LABEL_COLUMNS: [&str; 14] = [
     "offset_y",
 ];
 
+/// The per-band columns, each followed by `_<band>` (e.g. `mag_obs_r`), in this order.
+pub const PER_BAND_COLUMNS: [&str; 5] = ["mag", "fwhm", "noise", "mag_obs", "magerr"];
+
 /// Whether `preset` names an image preset (rather than a spectral one).
 pub fn is_image_preset(preset: &str) -> bool {
     IMAGE_PRESETS.contains(&preset)
@@ -81,14 +84,15 @@ pub fn simulate(preset: &str, config: &ImageSimConfig, out: &Path) -> Result<(),
     Ok(())
 }
 
-/// The label file: [`LABEL_COLUMNS`], then `mag_<band>`, `fwhm_<band>` and `noise_<band>` for
-/// every band. Angles in degrees, sizes in arcsec (major-axis half-light radii), offsets in
-/// pixels from the centre pixel, magnitudes AB with Galactic extinction, noise as the σ of an
-/// empty pixel in stored units.
+/// The label file: [`LABEL_COLUMNS`], then [`PER_BAND_COLUMNS`] for every band. Angles in
+/// degrees, sizes in arcsec (major-axis half-light radii), offsets in pixels from the centre
+/// pixel, `mag` the true AB magnitude with Galactic extinction, noise as the σ of an empty pixel
+/// in stored units, `mag_obs` and `magerr` the asinh magnitude in a 3″ aperture of the noisy
+/// cutout and its error (see [`crate::data::images::aperture`]).
 fn labels_csv(set: &ImageSet, preset: &str) -> Result<Vec<u8>, String> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = LABEL_COLUMNS.iter().map(|c| c.to_string()).collect();
-    for prefix in ["mag", "fwhm", "noise"] {
+    for prefix in PER_BAND_COLUMNS {
         header.extend(set.bands.iter().map(|b| format!("{prefix}_{b}")));
     }
     csv.write_record(&header).map_err(|e| e.to_string())?;
@@ -109,7 +113,14 @@ fn labels_csv(set: &ImageSet, preset: &str) -> Result<Vec<u8>, String> {
             l.offset.0.to_string(),
             l.offset.1.to_string(),
         ];
-        for values in [&l.magnitudes, &l.fwhm, &l.noise] {
+        let per_band = [
+            &l.magnitudes,
+            &l.fwhm,
+            &l.noise,
+            &l.observed_magnitudes,
+            &l.magnitude_errors,
+        ];
+        for values in per_band {
             row.extend(values.iter().map(|v| v.to_string()));
         }
         csv.write_record(&row).map_err(|e| e.to_string())?;
