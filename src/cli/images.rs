@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use super::files::{write_atomic, write_npy};
+use crate::data::images::aperture::{AperturePhotometry, APERTURE_DIAMETER_ARCSEC};
 use crate::data::images::{
     simulate_images, FlatLcdm, ImageSet, ImageSimConfig, IMAGE_PRESETS, IMAGE_STREAM,
 };
@@ -136,6 +137,7 @@ fn simulation_toml(config: &ImageSimConfig) -> String {
         list(survey.bands.iter().map(|b| f(b).to_string()).collect())
     };
     let cosmology = FlatLcdm::CONCORDANCE;
+    let photometry = AperturePhotometry::new(survey);
     format!(
         "# zcnn image simulation (see README \"Galaxy images\")\n\
          preset = \"{}\"\n\
@@ -156,6 +158,10 @@ fn simulation_toml(config: &ImageSimConfig) -> String {
          sky_mag_arcsec2 = {}\n\
          median_seeing_arcsec = {}\n\
          moffat_beta = {}\n\
+         # mag_obs_<band>: asinh magnitude (Lupton et al. 1999) in a circular aperture, no\n\
+         # aperture correction; softening b in units of f0 = 3631 Jy (AB)\n\
+         aperture_diameter_arcsec = {APERTURE_DIAMETER_ARCSEC}\n\
+         asinh_softening = {}\n\
          hubble_constant = {}\n\
          omega_m = {}\n",
         survey.name,
@@ -178,6 +184,11 @@ fn simulation_toml(config: &ImageSimConfig) -> String {
         per_band(&|b| b.sky_mag),
         per_band(&|b| b.seeing),
         survey.moffat_beta,
+        list(
+            (0..survey.bands.len())
+                .map(|b| format!("{:e}", photometry.softening(b)))
+                .collect()
+        ),
         cosmology.h0,
         cosmology.omega_m,
     )
