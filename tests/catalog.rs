@@ -225,6 +225,34 @@ fn a_fits_table_is_read_with_exact_integer_ids_and_its_errors_name_the_hdu_colum
 }
 
 #[test]
+fn corrupted_fits_catalogues_give_errors_that_name_the_file() {
+    // Every byte of the headers and of the data, overwritten with a few values: the reader
+    // returns a table or an error naming the file, never a panic (fitsrs' own panics are
+    // caught and reported, see io::fits).
+    let dir = support::scratch("catalog-corrupt");
+    let path = dir.join("cat.fits");
+    let row = |id| (id, 0.1, [18.0, 17.0, 16.5], [0.02, 0.01, 0.01]);
+    write_fits(&path, &[row(1), row(2), row(3)]);
+    let clean = std::fs::read(&path).unwrap();
+    let columns = PhotometryColumns::simulated(&GRI);
+    let mut errors = 0;
+    for at in (0..clean.len()).filter(|i| i % 80 < 40 || *i >= 3 * 2880) {
+        for byte in [b'0', b' ', b'\'', 0xFF] {
+            let mut bytes = clean.clone();
+            bytes[at] = byte;
+            match zcnn::io::photometry_fits::parse_photometry_fits(&bytes, "c.fits", &columns) {
+                Ok(t) => assert_eq!(t.len(), 3),
+                Err(e) => {
+                    assert!(e.starts_with("c.fits: "), "{e}");
+                    errors += 1;
+                }
+            }
+        }
+    }
+    assert!(errors > 100, "only {errors} corruptions were noticed");
+}
+
+#[test]
 fn simulated_labels_carry_observed_magnitudes_the_catalogue_reader_takes() {
     let dir = support::scratch("catalog-simulate");
     let out = dir.join("set");

@@ -248,7 +248,6 @@ impl<'a> Builder<'a> {
             ));
         }
         if let (Some(z), Some(all)) = (z, self.table.z.as_mut()) {
-            // (`z` is Some exactly when the table has redshifts: both follow `columns.z`.)
             if !z.is_finite() {
                 return Err(format!(
                     "{}: redshift {z}; expected finite",
