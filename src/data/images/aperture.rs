@@ -14,12 +14,11 @@
 //! - Error (SExtractor's FLUXERR_APER, Bertin & Arnouts 1996, A&AS 117, 393):
 //!   σ_F² = σ_sky² Σ w_i² + max(F, 0) / g, with w_i the pixel weights, σ_sky the noise of an empty
 //!   pixel and g the electrons per stored unit (the galaxy's own photon noise).
-//! - Magnitude: the asinh magnitude of Lupton, Gunn & Szalay 1999 (AJ 118, 1406, eq. 2), finite
+//! - Magnitude: the asinh magnitude of Lupton, Gunn & Szalay 1999 (AJ 118, 1406), finite
 //!   for zero and negative fluxes, equal to m = ZP − 2.5 log₁₀ F when F ≫ b:
 //!   m = −(2.5 / ln 10) [asinh((f/f₀) / (2b)) + ln b],  f/f₀ = F · 10^(−0.4 ZP),
-//!   with the softening b = 1.042 σ_empty (their §3: the b that makes the asinh magnitude's
-//!   error at zero flux close to that of its value), σ_empty the sky noise of an empty aperture
-//!   in units of f₀ — a fixed number per band and survey, as SDSS's b is.
+//!   with the softening b = √(2.5 log₁₀ e) σ_empty = 1.042 σ_empty, the choice they recommend,
+//!   σ_empty the sky noise of an empty aperture in units of f₀ — a fixed number per band and survey, as SDSS's b is.
 //!   Its error, by propagation: σ_m = (2.5 / ln 10) (σ_F/f₀) / (2b) / √(1 + ((f/f₀)/(2b))²).
 //!
 //! Everything is computed from the cutout in a fixed order, so the numbers do not depend on the
@@ -29,7 +28,7 @@ use super::survey::Survey;
 
 /// Diameter of the aperture \[arcsec\].
 pub const APERTURE_DIAMETER_ARCSEC: f64 = 3.0;
-/// Lupton et al. 1999's softening in units of the empty-aperture noise.
+/// Lupton et al. 1999's softening in units of the empty-aperture noise: √(2.5 log₁₀ e).
 const SOFTENING_PER_SIGMA: f64 = 1.042;
 /// Sub-samples per pixel side for the fraction of a pixel inside the circle.
 const WEIGHT_SUBSAMPLES: usize = 32;
