@@ -177,3 +177,25 @@ pub fn pasquet(output: Output, seed: u64) -> Result<Model> {
     let head = dense_head(&t, output, Some((WeightInit::GlorotUniform, 0.1)))?;
     Model::new(t, vec![head], 1, seed)
 }
+
+/// Width and depth of [`photoz_catalog`]'s hidden layers.
+const CATALOG_WIDTH: usize = 256;
+const CATALOG_DEPTH: usize = 3;
+
+/// The catalogue estimator: input `[n_features]` (see `cli::catalog_data`: a reference
+/// magnitude, the adjacent colours and the log errors) → 3 × [FC 256 → ReLU] → head FC k (or 1).
+/// It is the fully connected stage of [`pasquet`] (ReLU FC layers, Glorot-uniform weights,
+/// 0.1 biases) made narrower for ≈ 10 inputs, in the role of the dense photometry-only networks
+/// the image papers compare with (GalaxiesML's photometry branch; shared research §4).
+pub fn photoz_catalog(n_features: usize, output: Output, seed: u64) -> Result<Model> {
+    let init = (WeightInit::GlorotUniform, 0.1);
+    let mut t = Sequential::new(Dims::Flat(n_features));
+    for _ in 0..CATALOG_DEPTH {
+        t.push_with(|d| Dense::new(d, CATALOG_WIDTH))?;
+        let last = t.layers().len() - 1;
+        t.layers_mut()[last].set_weight_init(init.0, init.1);
+        t.push_with(Relu::new)?;
+    }
+    let head = dense_head(&t, output, Some(init))?;
+    Model::new(t, vec![head], 0, seed)
+}

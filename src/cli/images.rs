@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use super::files::{write_atomic, write_npy};
+use crate::data::images::aperture::{AperturePhotometry, APERTURE_DIAMETER_ARCSEC};
 use crate::data::images::{
     simulate_images, FlatLcdm, ImageSet, ImageSimConfig, IMAGE_PRESETS, IMAGE_STREAM,
 };
@@ -37,6 +38,9 @@ pub const LABEL_COLUMNS: [&str; 14] = [
     "offset_x",
     "offset_y",
 ];
+
+/// The per-band columns, each followed by `_<band>` (e.g. `mag_obs_r`), in this order.
+pub const PER_BAND_COLUMNS: [&str; 5] = ["mag", "fwhm", "noise", "mag_obs", "magerr"];
 
 /// Whether `preset` names an image preset (rather than a spectral one).
 pub fn is_image_preset(preset: &str) -> bool {
@@ -81,14 +85,15 @@ pub fn simulate(preset: &str, config: &ImageSimConfig, out: &Path) -> Result<(),
     Ok(())
 }
 
-/// The label file: [`LABEL_COLUMNS`], then `mag_<band>`, `fwhm_<band>` and `noise_<band>` for
-/// every band. Angles in degrees, sizes in arcsec (major-axis half-light radii), offsets in
-/// pixels from the centre pixel, magnitudes AB with Galactic extinction, noise as the σ of an
-/// empty pixel in stored units.
+/// The label file: [`LABEL_COLUMNS`], then [`PER_BAND_COLUMNS`] for every band. Angles in
+/// degrees, sizes in arcsec (major-axis half-light radii), offsets in pixels from the centre
+/// pixel, `mag` the true AB magnitude with Galactic extinction, noise as the σ of an empty pixel
+/// in stored units, `mag_obs` and `magerr` the asinh magnitude in a 3″ aperture of the noisy
+/// cutout and its error (see [`crate::data::images::aperture`]).
 fn labels_csv(set: &ImageSet, preset: &str) -> Result<Vec<u8>, String> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = LABEL_COLUMNS.iter().map(|c| c.to_string()).collect();
-    for prefix in ["mag", "fwhm", "noise"] {
+    for prefix in PER_BAND_COLUMNS {
         header.extend(set.bands.iter().map(|b| format!("{prefix}_{b}")));
     }
     csv.write_record(&header).map_err(|e| e.to_string())?;
@@ -109,7 +114,14 @@ fn labels_csv(set: &ImageSet, preset: &str) -> Result<Vec<u8>, String> {
             l.offset.0.to_string(),
             l.offset.1.to_string(),
         ];
-        for values in [&l.magnitudes, &l.fwhm, &l.noise] {
+        let per_band = [
+            &l.magnitudes,
+            &l.fwhm,
+            &l.noise,
+            &l.observed_magnitudes,
+            &l.magnitude_errors,
+        ];
+        for values in per_band {
             row.extend(values.iter().map(|v| v.to_string()));
         }
         csv.write_record(&row).map_err(|e| e.to_string())?;
@@ -125,6 +137,7 @@ fn simulation_toml(config: &ImageSimConfig) -> String {
         list(survey.bands.iter().map(|b| f(b).to_string()).collect())
     };
     let cosmology = FlatLcdm::CONCORDANCE;
+    let photometry = AperturePhotometry::new(survey);
     format!(
         "# zcnn image simulation (see README \"Galaxy images\")\n\
          preset = \"{}\"\n\
@@ -145,6 +158,10 @@ fn simulation_toml(config: &ImageSimConfig) -> String {
          sky_mag_arcsec2 = {}\n\
          median_seeing_arcsec = {}\n\
          moffat_beta = {}\n\
+         # mag_obs_<band>: asinh magnitude (Lupton et al. 1999) in a circular aperture, no\n\
+         # aperture correction; softening b in units of f0 = 3631 Jy (AB)\n\
+         aperture_diameter_arcsec = {APERTURE_DIAMETER_ARCSEC}\n\
+         asinh_softening = {}\n\
          hubble_constant = {}\n\
          omega_m = {}\n",
         survey.name,
@@ -167,6 +184,11 @@ fn simulation_toml(config: &ImageSimConfig) -> String {
         per_band(&|b| b.sky_mag),
         per_band(&|b| b.seeing),
         survey.moffat_beta,
+        list(
+            (0..survey.bands.len())
+                .map(|b| format!("{:e}", photometry.softening(b)))
+                .collect()
+        ),
         cosmology.h0,
         cosmology.omega_m,
     )

@@ -1,6 +1,7 @@
 //! The `zcnn` command: simulate → train → evaluate → predict, and `run`, the main job that
 //! does all four on the built-in defaults. Built with the default feature `cli`.
 
+pub mod catalog_data;
 pub mod checkpoint;
 mod commands;
 mod compare;

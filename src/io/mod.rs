@@ -1,5 +1,5 @@
 //! Files: atomic writes (always), and with the `cli` feature safetensors checkpoints, NPY
-//! arrays, FITS spectra and CSV catalogues.
+//! arrays, FITS spectra, CSV redshift catalogues and photometric catalogues (CSV or FITS).
 
 pub mod atomic;
 #[cfg(feature = "cli")]
@@ -16,6 +16,10 @@ pub mod npy;
 pub mod npy_rows;
 #[cfg(feature = "parquet")]
 pub mod parquet_write;
+#[cfg(feature = "cli")]
+pub mod photometry;
+#[cfg(feature = "cli")]
+pub mod photometry_fits;
 #[cfg(feature = "hdf5")]
 pub mod qp_hdf5;
 

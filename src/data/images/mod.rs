@@ -8,7 +8,9 @@
 //! distance of a flat ΛCDM cosmology ([`photometry`], [`cosmology`]); sizes, axis ratios and a
 //! position angle ([`morphology`]); Sérsic profiles ([`sersic`]) drawn pixel-integrated
 //! ([`render`]), convolved with a per-band Moffat PSF ([`psf`], [`fft`]), plus sky and photon
-//! noise ([`random`], [`stamp`]). [`augment`] holds the training-time transforms.
+//! noise ([`random`], [`stamp`]); then what a catalogue would list, the asinh magnitude in a
+//! 3″ aperture of the noisy cutout with its error ([`aperture`]). [`augment`] holds the
+//! training-time transforms.
 //!
 //! ```no_run
 //! use zcnn::data::images::{simulate_images, ImageSimConfig};
@@ -18,6 +20,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod aperture;
 pub mod augment;
 mod buzzard;
 mod context;

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::aperture::{AperturePhotometry, Measurement};
 use super::context::Context;
 use super::galaxy::DrawnGalaxy;
 use super::population::TYPES;
@@ -74,8 +75,12 @@ pub struct ImageLabel {
     pub bulge_to_total: f64,
     pub absolute_r: f64,
     pub ebv: f64,
-    /// Apparent AB magnitudes per band (Galactic extinction included).
+    /// Apparent AB magnitudes per band (Galactic extinction included), true and noiseless.
     pub magnitudes: Vec<f64>,
+    /// Measured from the noisy cutout per band: the asinh AB magnitude within the 3″ aperture
+    /// and its 1σ error (see [`super::aperture`]).
+    pub observed_magnitudes: Vec<f64>,
+    pub magnitude_errors: Vec<f64>,
     /// Half-light radii along the major axis \[arcsec\] and axis ratios.
     pub bulge_r_e: f64,
     pub disk_r_e: f64,
@@ -92,7 +97,7 @@ pub struct ImageLabel {
 }
 
 impl ImageLabel {
-    fn new(g: &DrawnGalaxy, pixel_scale: f64, noise: Vec<f64>) -> Self {
+    fn new(g: &DrawnGalaxy, pixel_scale: f64, noise: Vec<f64>, measured: &[Measurement]) -> Self {
         ImageLabel {
             z: g.z,
             galaxy_type: TYPES[g.components.galaxy_type].name,
@@ -100,6 +105,8 @@ impl ImageLabel {
             absolute_r: g.absolute_r,
             ebv: g.ebv,
             magnitudes: g.magnitudes.clone(),
+            observed_magnitudes: measured.iter().map(|m| m.magnitude).collect(),
+            magnitude_errors: measured.iter().map(|m| m.error).collect(),
             bulge_r_e: g.bulge.r_e * pixel_scale,
             disk_r_e: g.disk.r_e * pixel_scale,
             bulge_q: g.bulge.q,
@@ -140,11 +147,13 @@ impl ImageSet {
 }
 
 /// Simulates `config.n_galaxies` cutouts. Galaxy i draws everything from the stream
-/// (seed, [`IMAGE_STREAM`], i), so the set depends on the seed only, not on the thread count.
+/// (seed, [`IMAGE_STREAM`], i), so the set depends on the seed only, not on the thread count;
+/// its observed magnitudes are measured from its noisy cutout ([`super::aperture`]).
 pub fn simulate_images(config: &ImageSimConfig) -> Result<ImageSet, String> {
     let (per, total) = config.validate()?;
     let context = Context::new(config.survey.clone(), config.seed, config.galactic_ebv)?;
     let survey = &context.survey;
+    let photometry = AperturePhotometry::new(survey);
     let mut images = vec![0.0f32; total];
     let labels = images
         .par_chunks_mut(per)
@@ -157,7 +166,13 @@ pub fn simulate_images(config: &ImageSimConfig) -> Result<ImageSet, String> {
                     .draw_galaxy(&mut rng)
                     .map_err(|e| format!("galaxy {i}: {e}"))?;
                 let noise = render(survey, &galaxy, config.noise, &mut rng, ws, out);
-                Ok(ImageLabel::new(&galaxy, survey.pixel_scale, noise))
+                let measured = photometry.measure(out, &noise);
+                Ok(ImageLabel::new(
+                    &galaxy,
+                    survey.pixel_scale,
+                    noise,
+                    &measured,
+                ))
             },
         )
         .collect::<Result<Vec<_>, String>>()?;

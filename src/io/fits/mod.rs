@@ -21,6 +21,10 @@
 mod image;
 mod layout;
 mod table;
+
+/// For the other FITS tables zcnn reads (photometric catalogues, [`crate::io::photometry`]):
+/// the structural check to run before fitsrs sees the bytes, and the column format parser.
+pub(crate) use layout::{check as check_layout, parse_tform};
 #[cfg(test)]
 mod tests;
 
@@ -238,7 +242,7 @@ fn read_hdus(bytes: &[u8], options: &FitsOptions) -> Result<(String, Columns), S
 }
 
 /// A string keyword.
-fn text<'a>(values: &'a ValueMap, key: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(values: &'a ValueMap, key: &str) -> Option<&'a str> {
     match values.get(key) {
         Some(Value::String { value, .. }) => Some(value),
         _ => None,
@@ -246,7 +250,7 @@ fn text<'a>(values: &'a ValueMap, key: &str) -> Option<&'a str> {
 }
 
 /// A finite numeric keyword: `None` when absent, an error when present but not a number.
-fn number(values: &ValueMap, key: &str) -> Result<Option<f64>, String> {
+pub(crate) fn number(values: &ValueMap, key: &str) -> Result<Option<f64>, String> {
     let value = match values.get(key) {
         None | Some(Value::Undefined) => return Ok(None),
         Some(Value::Integer { value, .. }) => *value as f64,
