@@ -281,3 +281,68 @@ fn the_commands_run_on_an_image_dataset_folder() {
         "{err}"
     );
 }
+
+#[test]
+fn the_catalogue_estimator_trains_evaluates_and_predicts_from_a_photometric_table() {
+    let dir = scratch("photoz-catalog");
+    let run = dir.join("run");
+    let config = dir.join("catalog.toml");
+    std::fs::write(
+        &config,
+        "[simulate]\npreset = \"sdss\"\n[model]\npreset = \"photoz-catalog\"\nbins = 40\nz_min = 0.0\nz_max = 0.4\n[train]\nepochs = 2\nbatch = 16\n",
+    )
+    .unwrap();
+    let out = ok(&["run", "--config", s(&config), "--out", s(&run), "-n", "60"]);
+    assert!(
+        out.contains("photoz-catalog on sdss (6 test galaxies)"),
+        "{out}"
+    );
+    let checkpoint = run.join("model/checkpoint.safetensors");
+    let table = run.join("data/labels.csv");
+    let predictions = dir.join("z.csv");
+    ok(&[
+        "predict",
+        "--checkpoint",
+        s(&checkpoint),
+        "--photometry",
+        s(&table),
+        "-o",
+        s(&predictions),
+        "--catalog",
+        s(&dir.join("z.fits")),
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(&predictions)
+            .unwrap()
+            .lines()
+            .count(),
+        61
+    );
+    let err = fails(&[
+        "predict",
+        "--checkpoint",
+        s(&checkpoint),
+        "--images",
+        s(&run.join("data/images.npy")),
+        "-o",
+        s(&dir.join("x.csv")),
+    ]);
+    assert!(err.contains("trained on photometry in 5 bands"), "{err}");
+    // A reference band that is not among the bands is refused before any work.
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[model]\npreset = \"photoz-catalog\"\nz_min = 0.0\nz_max = 0.4\nbins = 40\n[catalog]\nreference = \"y\"\n",
+    )
+    .unwrap();
+    let err = fails(&[
+        "train",
+        "--config",
+        s(&bad),
+        "--data",
+        s(&run.join("data")),
+        "--out",
+        s(&dir.join("m")),
+    ]);
+    assert!(err.contains("catalog.reference 'y'"), "{err}");
+}

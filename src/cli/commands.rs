@@ -137,13 +137,13 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 None => false,
             };
             let mut plan = settings_inputs(&common, &config)
-                .reads_in("--data", &data, &data_folder::input_files(&data))
+                .reads_in("--data", &data, &data_folder::input_files(&data, &config))
                 .writes_in("--out", &out, &TRAINING_FILES);
             if let (Some(path), false) = (&resume, continuing) {
                 plan = plan.reads("--resume", path);
             }
             plan.check(overwrite.overwrite || continuing)?;
-            let set = DataFolder::open(&data)?;
+            let set = DataFolder::open(&data, &config)?;
             let (_, history) = train(&config, &set, &out, resume.as_deref())?;
             Ok(outcome(&history))
         }
@@ -156,9 +156,14 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             threads,
             overwrite,
         } => {
+            let ckpt = files::read_checkpoint(&checkpoint)?;
             let mut plan = Plan::default()
                 .reads("--checkpoint", &checkpoint)
-                .reads_in("--data", &data, &data_folder::input_files(&data))
+                .reads_in(
+                    "--data",
+                    &data,
+                    &data_folder::input_files(&data, &ckpt.config),
+                )
                 .writes_in("--out", &out, &report::FILES);
             if !survey.files().is_empty() {
                 plan = plan.writes_in("--out", &out, &[PREDICTIONS]);
@@ -168,12 +173,13 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             }
             plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
-            evaluate(&checkpoint, &data, &out, all, &survey).map(|()| Outcome::Done)
+            evaluate(&ckpt, &data, &out, all, &survey).map(|()| Outcome::Done)
         }
         Command::Predict {
             checkpoint,
             spectra,
             images,
+            photometry,
             wavelengths,
             out,
             survey,
@@ -188,6 +194,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             for (flag, path) in [
                 ("--spectra", &spectra),
                 ("--images", &images),
+                ("--photometry", &photometry),
                 ("--wavelengths", &wavelengths),
                 ("--labels", &labels),
             ] {
@@ -201,14 +208,17 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             plan.check(overwrite.overwrite)?;
             set_threads(&threads)?;
             let paths = predict_sink::OutputPaths::new(&out, &survey);
-            let input = match (&spectra, &images) {
-                (Some(path), None) => PredictInput::Spectra {
+            let input = match (&spectra, &images, &photometry) {
+                (Some(path), None, None) => PredictInput::Spectra {
                     path,
                     wavelengths: wavelengths.as_deref(),
                 },
-                (None, Some(path)) if wavelengths.is_none() => PredictInput::Images(path),
-                (None, Some(_)) => return Err("--wavelengths is for spectra, not --images".into()),
-                _ => return Err("give --spectra or --images".into()),
+                (None, _, _) if wavelengths.is_some() => {
+                    return Err("--wavelengths is for --spectra".into())
+                }
+                (None, Some(path), None) => PredictInput::Images(path),
+                (None, None, Some(path)) => PredictInput::Photometry(path),
+                _ => return Err("give one of --spectra, --images, --photometry".into()),
             };
             let files = PredictInputs {
                 checkpoint: &checkpoint,
@@ -493,7 +503,7 @@ fn run(config: &RunConfig, out: &Path) -> Result<Outcome, String> {
     } else {
         simulate(config, &data_dir)?;
     }
-    let set = DataFolder::open(&data_dir)?;
+    let set = DataFolder::open(&data_dir, config)?;
     let (mut model, history) = train(config, &set, &out.join("model"), None)?;
     if history.interrupted {
         return Ok(Outcome::Interrupted);
@@ -537,8 +547,10 @@ fn report_on(
     report_dir: &Path,
 ) -> Result<(), String> {
     let mut evaluation = report::evaluate(m, outputs, &set.z()[range.clone()])?;
-    let labels = read_labels(&data_dir.join(files::LABELS), set.len())?;
-    report::add_populations(&mut evaluation, &labels, range)?;
+    if let Some(path) = set.labels(data_dir) {
+        let labels = read_labels(&path, set.len())?;
+        report::add_populations(&mut evaluation, &labels, range)?;
+    }
     report::write(report_dir, &evaluation, history)?;
     println!("{}", report::table(&evaluation));
     Ok(())
@@ -550,26 +562,29 @@ const PREDICTIONS: &str = "predictions.csv";
 /// `zcnn evaluate`: metrics of a checkpoint on a dataset; with survey outputs, the evaluated
 /// objects' predictions too, with their ids and true redshifts from `labels.csv`.
 fn evaluate(
-    checkpoint: &Path,
+    ckpt: &super::checkpoint::Checkpoint,
     data: &Path,
     out: &Path,
     all: bool,
     survey: &super::SurveyOutputs,
 ) -> Result<(), String> {
-    let ckpt = files::read_checkpoint(checkpoint)?;
-    let set = DataFolder::open(data)?;
-    set.check(&ckpt)?;
+    let checkpoint = ckpt.path.as_path();
+    let set = DataFolder::open(data, &ckpt.config)?;
+    set.check(ckpt)?;
     let mut model = ckpt.model(&set.shape())?;
     let range = if all {
         0..set.len()
     } else {
         splits(set.len(), &ckpt.config.train)?[2].clone()
     };
-    let outputs = set.outputs(&mut model, range.clone(), Some(&ckpt))?;
+    let outputs = set.outputs(&mut model, range.clone(), Some(ckpt))?;
     let m = &ckpt.config.model;
     report_on(m, &set, data, &outputs, range.clone(), &ckpt.history, out)?;
     if !survey.files().is_empty() {
-        let labels = row_labels::read_row_labels(&data.join(files::LABELS), set.len())?;
+        let labels = match set.labels(data) {
+            Some(path) => row_labels::read_row_labels(&path, set.len())?,
+            None => row_labels::RowLabels::default(),
+        };
         let binning = pipeline::is_classifier(m)?
             .then(|| pipeline::binning(m))
             .transpose()?;
@@ -600,6 +615,7 @@ enum PredictInput<'a> {
         wavelengths: Option<&'a Path>,
     },
     Images(&'a Path),
+    Photometry(&'a Path),
 }
 
 /// The files `zcnn predict` reads.
@@ -621,6 +637,14 @@ enum PredictReader {
         /// The E(B−V) of every cutout (from --labels).
         ebv: Option<Vec<f64>>,
     },
+    /// A photometric table, read whole (features of ten floats per galaxy).
+    Catalog {
+        path: std::path::PathBuf,
+        bands: usize,
+        /// `[n, features]`.
+        features: Vec<f32>,
+        first: usize,
+    },
 }
 
 impl PredictReader {
@@ -637,6 +661,16 @@ impl PredictReader {
             PredictReader::Images { rows, .. } => {
                 (rows.count(), rows.shape(), rows.path().to_path_buf())
             }
+            PredictReader::Catalog {
+                path,
+                bands,
+                features,
+                ..
+            } => (
+                features.len() / super::catalog_data::feature_count(*bands),
+                contract::InputShape::Photometry { bands: *bands },
+                path.clone(),
+            ),
         }
     }
 
@@ -686,6 +720,20 @@ impl PredictReader {
                 *next += count;
                 Ok(count)
             }
+            PredictReader::Catalog {
+                bands,
+                features,
+                first: next,
+                ..
+            } => {
+                let width = super::catalog_data::feature_count(*bands);
+                let count = max.min(features.len() / width - *next);
+                x.clear();
+                x.extend_from_slice(&features[*next * width..(*next + count) * width]);
+                extra.clear();
+                *next += count;
+                Ok(count)
+            }
         }
     }
 }
@@ -704,6 +752,8 @@ fn predict_file(
     }
     let checkpoint = files.checkpoint;
     let ckpt = files::read_checkpoint(checkpoint)?;
+    // A table's own ids, passed through unless --labels gives others.
+    let mut table_ids = None;
     let mut reader = match files.input {
         PredictInput::Spectra { path, wavelengths } => {
             let rows = crate::io::npy_rows::NpyRows::open_any(path)?;
@@ -732,13 +782,29 @@ fn predict_file(
             peaks: Vec::new(),
             ebv: None,
         },
+        PredictInput::Photometry(path) => {
+            let table = data_folder::read_catalog(path, &ckpt.config.catalog, false)?;
+            table_ids = Some(table.ids.clone());
+            let (_, features) =
+                super::catalog_data::table_features(&table, &ckpt.config.catalog.reference)?;
+            PredictReader::Catalog {
+                path: path.to_path_buf(),
+                bands: table.bands.len(),
+                features,
+                first: 0,
+            }
+        }
     };
     let (n, shape, source) = reader.describe();
-    let labels = files
+    ckpt.check_images(&source, &shape, &[], 0)?;
+    let mut labels = files
         .labels
         .map(|path| row_labels::read_row_labels(path, n))
         .transpose()?
         .unwrap_or_default();
+    if labels.ids.is_none() {
+        labels.ids = table_ids;
+    }
     if let PredictReader::Images { ebv, .. } = &mut reader {
         ebv.clone_from(&labels.ebv);
     }

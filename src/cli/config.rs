@@ -10,6 +10,44 @@ pub struct RunConfig {
     pub simulate: SimulateConfig,
     pub model: ModelConfig,
     pub train: TrainSettings,
+    pub catalog: CatalogConfig,
+}
+
+/// The photometric table the catalogue estimator (`model.preset = "photoz-catalog"`) reads:
+/// which file of the data folder, and which columns (README "Catalogue photometry").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogConfig {
+    /// The table in the data folder: CSV, or FITS (`.fits`, `.fit`, `.fts`).
+    pub table: String,
+    /// Band names, in wavelength order.
+    pub bands: Vec<String>,
+    /// Magnitude and error columns; `{band}` stands for a band name.
+    pub magnitude: String,
+    pub error: String,
+    /// The band of the reference magnitude feature.
+    pub reference: String,
+    /// The id column (absent: row numbers) and the true redshift column.
+    pub id: Option<String>,
+    pub z: String,
+    /// FITS only: the binary table with this EXTNAME (absent: the first).
+    pub hdu: Option<String>,
+}
+
+impl Default for CatalogConfig {
+    /// The observed magnitudes `zcnn simulate --preset sdss` writes into `labels.csv`.
+    fn default() -> Self {
+        CatalogConfig {
+            table: "labels.csv".into(),
+            bands: ["u", "g", "r", "i", "z"].map(String::from).to_vec(),
+            magnitude: "mag_obs_{band}".into(),
+            error: "magerr_{band}".into(),
+            reference: "r".into(),
+            id: Some("id".into()),
+            z: "z".into(),
+            hdu: None,
+        }
+    }
 }
 
 /// The simulated dataset.

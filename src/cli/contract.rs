@@ -40,6 +40,10 @@ pub enum InputShape {
         height: usize,
         width: usize,
     },
+    /// A magnitude and its error in each band (the catalogue estimator).
+    Photometry {
+        bands: usize,
+    },
 }
 
 impl InputShape {
@@ -52,6 +56,7 @@ impl InputShape {
                 height,
                 width,
             } => format!("images of {bands} bands, {height}×{width} pixels"),
+            InputShape::Photometry { bands } => format!("photometry in {bands} bands"),
         }
     }
 }
@@ -208,6 +213,7 @@ impl InputContract {
                 height,
                 width,
             } => bands.checked_mul(height).and_then(|v| v.checked_mul(width)),
+            InputShape::Photometry { bands } => Some(bands),
         };
         if values.is_none_or(|v| v == 0 || v > MAX_INPUT_VALUES) {
             return Err(format!(

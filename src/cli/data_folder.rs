@@ -1,13 +1,17 @@
-//! A dataset folder of either kind, behind one interface for `train`, `evaluate` and `run`:
-//! spectra (`spectra.npy`, read into memory) or image cutouts (`images.npy`, streamed from
-//! disk, see [`ImageFolder`]), each with its `labels.csv`.
+//! A dataset folder of any kind, behind one interface for `train`, `evaluate` and `run`:
+//! spectra (`spectra.npy`, read into memory), image cutouts (`images.npy`, streamed from
+//! disk, see [`ImageFolder`]), each with its `labels.csv`; or, for the catalogue estimator,
+//! the photometric table that `[catalog]` names (magnitudes and errors, read into memory).
 
+use super::catalog_data::{feature_count, table_features};
 use super::checkpoint::Checkpoint;
-use super::config::ModelConfig;
+use super::config::{CatalogConfig, ModelConfig, RunConfig};
 use super::contract::{self, InputContract, InputShape};
 use super::files::{self, DatasetFiles};
 use super::image_data::{ImageFolder, IMAGES};
 use super::pipeline;
+use crate::dims::Dims;
+use crate::io::photometry::{read_photometry, PhotometryColumns, PhotometryTable};
 use crate::model::Model;
 use crate::train::{predict, Dataset, Inputs};
 use std::ops::Range;
@@ -20,22 +24,80 @@ const PREDICT_CHUNK: usize = 256;
 
 /// A dataset folder, opened.
 pub enum DataFolder {
-    Spectra { dir: PathBuf, set: DatasetFiles },
+    Spectra {
+        dir: PathBuf,
+        set: DatasetFiles,
+    },
     Images(ImageFolder),
+    Catalog {
+        /// The table's path.
+        table: PathBuf,
+        bands: usize,
+        /// `[n, features]` (see `catalog_data`).
+        features: Vec<f32>,
+        z: Vec<f32>,
+    },
 }
 
-/// The files a dataset folder's kind is read from: `images.npy` when the folder has one.
-pub fn input_files(dir: &Path) -> [&'static str; 2] {
-    if dir.join(IMAGES).is_file() {
-        [IMAGES, files::LABELS]
+/// Whether `config` trains the catalogue estimator (on a photometric table).
+fn is_catalog(config: &RunConfig) -> bool {
+    config.model.preset == "photoz-catalog"
+}
+
+/// The files a dataset folder is read from for `config`: the `[catalog]` table for the
+/// catalogue estimator, else `images.npy` when the folder has one, else `spectra.npy`; and
+/// `labels.csv`.
+pub fn input_files<'a>(dir: &Path, config: &'a RunConfig) -> Vec<&'a str> {
+    if is_catalog(config) {
+        vec![&config.catalog.table]
+    } else if dir.join(IMAGES).is_file() {
+        vec![IMAGES, files::LABELS]
     } else {
-        [files::SPECTRA, files::LABELS]
+        vec![files::SPECTRA, files::LABELS]
     }
 }
 
+/// Reads the photometric table at `path` with the columns of `[catalog]`; its redshift column
+/// too when `with_z` (training and evaluation).
+pub fn read_catalog(
+    path: &Path,
+    c: &CatalogConfig,
+    with_z: bool,
+) -> Result<PhotometryTable, String> {
+    let columns = PhotometryColumns {
+        bands: c.bands.clone(),
+        magnitude: c.magnitude.clone(),
+        error: c.error.clone(),
+        id: c.id.clone(),
+        z: with_z.then(|| c.z.clone()),
+        hdu: c.hdu.clone(),
+    };
+    read_photometry(path, &columns)
+}
+
 impl DataFolder {
-    /// Opens `dir`: images when it holds `images.npy`, spectra otherwise.
-    pub fn open(dir: &Path) -> Result<Self, String> {
+    /// Opens `dir` for `config`: the `[catalog]` table for the catalogue estimator; else images
+    /// when it holds `images.npy`, spectra otherwise.
+    pub fn open(dir: &Path, config: &RunConfig) -> Result<Self, String> {
+        if is_catalog(config) {
+            let c = &config.catalog;
+            let path = dir.join(&c.table);
+            let table = read_catalog(&path, c, true)?;
+            let (_, features) = table_features(&table, &c.reference)?;
+            let z = table
+                .z
+                .as_ref()
+                .ok_or_else(|| format!("{}: no column '{}'", path.display(), c.z))?
+                .iter()
+                .map(|&v| v as f32)
+                .collect();
+            return Ok(DataFolder::Catalog {
+                table: path,
+                bands: table.bands.len(),
+                features,
+                z,
+            });
+        }
         if dir.join(IMAGES).is_file() {
             return Ok(DataFolder::Images(ImageFolder::open(dir)?));
         }
@@ -55,6 +117,16 @@ impl DataFolder {
         match self {
             DataFolder::Spectra { set, .. } => &set.z,
             DataFolder::Images(folder) => &folder.z,
+            DataFolder::Catalog { z, .. } => z,
+        }
+    }
+
+    /// The `labels.csv` whose rows are these samples (the metrics per population read it),
+    /// when there is one.
+    pub fn labels(&self, dir: &Path) -> Option<PathBuf> {
+        match self {
+            DataFolder::Catalog { table, .. } if !table.ends_with(files::LABELS) => None,
+            _ => Some(dir.join(files::LABELS)),
         }
     }
 
@@ -63,6 +135,7 @@ impl DataFolder {
         match self {
             DataFolder::Spectra { set, .. } => InputShape::Spectra { pixels: set.pixels },
             DataFolder::Images(folder) => folder.rows.shape(),
+            DataFolder::Catalog { bands, .. } => InputShape::Photometry { bands: *bands },
         }
     }
 
@@ -71,6 +144,7 @@ impl DataFolder {
         match self {
             DataFolder::Spectra { .. } => "spectra",
             DataFolder::Images(_) => "cutouts",
+            DataFolder::Catalog { .. } => "galaxies",
         }
     }
 
@@ -89,6 +163,8 @@ impl DataFolder {
                 }
                 Ok(InputContract::of_images(folder.rows.shape(), &peaks))
             }
+            // Nothing to measure beyond the bands: magnitudes have no flux units to confuse.
+            DataFolder::Catalog { .. } => Ok(InputContract::of_images(self.shape(), &[0.0])),
         }
     }
 
@@ -102,6 +178,7 @@ impl DataFolder {
             DataFolder::Images(folder) => {
                 ckpt.check_images(folder.rows.path(), &folder.rows.shape(), &[], 0)
             }
+            DataFolder::Catalog { table, .. } => ckpt.check_images(table, &self.shape(), &[], 0),
         }
     }
 
@@ -133,6 +210,22 @@ impl DataFolder {
                 data.validate().map_err(|e| e.to_string())?;
                 Ok(data)
             }
+            DataFolder::Catalog {
+                bands, features, z, ..
+            } => {
+                let width = feature_count(*bands);
+                let data = Dataset {
+                    sample: Dims::Flat(width),
+                    inputs: features[range.start * width..range.end * width]
+                        .to_vec()
+                        .into(),
+                    n_extra: 0,
+                    extra: Vec::new(),
+                    targets: vec![pipeline::targets(m, &z[range])?],
+                };
+                data.validate().map_err(|e| e.to_string())?;
+                Ok(data)
+            }
         }
     }
 
@@ -148,6 +241,13 @@ impl DataFolder {
             DataFolder::Spectra { set, .. } => {
                 let flux = &set.flux[range.start * set.pixels..range.end * set.pixels];
                 predict(model, flux, &[], 256).map_err(|e| e.to_string())?
+            }
+            DataFolder::Catalog {
+                bands, features, ..
+            } => {
+                let width = feature_count(*bands);
+                let rows = &features[range.start * width..range.end * width];
+                predict(model, rows, &[], 256).map_err(|e| e.to_string())?
             }
             DataFolder::Images(folder) => {
                 let mut all = vec![Vec::new()];

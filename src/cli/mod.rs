@@ -216,12 +216,16 @@ pub enum Command {
         #[arg(long)]
         checkpoint: PathBuf,
         /// Spectra as NPY, [n, pixels] (f32 or f64).
-        #[arg(long, required_unless_present = "images", conflicts_with = "images")]
+        #[arg(long, required_unless_present_any = ["images", "photometry"], conflicts_with_all = ["images", "photometry"])]
         spectra: Option<PathBuf>,
         /// Or image cutouts as NPY, [n, bands, height, width] (f32 or f64), for image models;
         /// a model that takes E(B−V) reads it from the `ebv` column of --labels.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "photometry")]
         images: Option<PathBuf>,
+        /// Or a photometric table (CSV or FITS) for the catalogue model, with the columns of the
+        /// checkpoint's [catalog] section (ids passed through).
+        #[arg(long)]
+        photometry: Option<PathBuf>,
         /// Their pixel centres (NPY [pixels], Å), checked against the training grid (default:
         /// the wavelengths.npy beside the spectra, when there is one).
         #[arg(long)]

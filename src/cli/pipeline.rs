@@ -1,7 +1,8 @@
 //! The steps every command shares: config → simulator settings, model, targets, data splits,
 //! training with a progress bar, and turning network outputs into redshifts.
 
-use super::config::{ModelConfig, RunConfig, SimulateConfig, TrainSettings};
+use super::catalog_data::feature_count;
+use super::config::{CatalogConfig, ModelConfig, RunConfig, SimulateConfig, TrainSettings};
 use super::contract::InputShape;
 use super::images;
 use crate::data::spectra::{
@@ -13,7 +14,7 @@ use crate::kernels::optim::{AdamConfig, SgdConfig};
 use crate::loss::Loss;
 use crate::model::Model;
 use crate::optim::{Optimizer, Rule, Schedule};
-use crate::presets::{kim_brunner, pasquet, specz_baseline, Output};
+use crate::presets::{kim_brunner, pasquet, photoz_catalog, specz_baseline, Output};
 use crate::redshift::binning::ZBinning;
 use crate::redshift::estimates::{point_estimates, PointEstimator};
 use crate::redshift::labels::{fill_targets, LabelKind, LabelWidth};
@@ -159,10 +160,12 @@ pub fn is_classifier(m: &ModelConfig) -> Result<bool, String> {
 
 /// The model presets and what they take.
 const MODEL_PRESETS: &str = "specz-baseline (spectra), kim-brunner (5 × 44×44 cutouts), \
-                             pasquet (5 × 64×64 cutouts and E(B−V))";
+                             pasquet (5 × 64×64 cutouts and E(B−V)), photoz-catalog \
+                             (magnitudes and errors)";
 
 /// The input an image model is built for (its convolutions and dense layers fix the size);
-/// `None` for the spectroscopic model, which takes spectra of any length.
+/// `None` for the spectroscopic and catalogue models, which take spectra of any length and
+/// any number of bands.
 pub fn model_input(m: &ModelConfig) -> Result<Option<InputShape>, String> {
     let cutouts = |size| {
         Some(InputShape::Images {
@@ -172,7 +175,7 @@ pub fn model_input(m: &ModelConfig) -> Result<Option<InputShape>, String> {
         })
     };
     match m.preset.as_str() {
-        "specz-baseline" => Ok(None),
+        "specz-baseline" | "photoz-catalog" => Ok(None),
         "kim-brunner" => Ok(cutouts(44)),
         "pasquet" => Ok(cutouts(64)),
         other => Err(format!("model.preset: unknown '{other}' ({MODEL_PRESETS})")),
@@ -199,8 +202,11 @@ pub fn build_model(m: &ModelConfig, input: &InputShape) -> Result<Model, String>
         Output::Regression
     };
     match (model_input(m)?, input) {
-        (None, &InputShape::Spectra { pixels }) => {
+        (None, &InputShape::Spectra { pixels }) if m.preset == "specz-baseline" => {
             specz_baseline(pixels, output, m.seed).map_err(|e| e.to_string())
+        }
+        (None, &InputShape::Photometry { bands }) if m.preset == "photoz-catalog" => {
+            photoz_catalog(feature_count(bands), output, m.seed).map_err(|e| e.to_string())
         }
         (Some(takes), found) if takes == *found => match m.preset.as_str() {
             "kim-brunner" => kim_brunner(output, m.seed),
@@ -210,7 +216,13 @@ pub fn build_model(m: &ModelConfig, input: &InputShape) -> Result<Model, String>
         (takes, found) => Err(format!(
             "model.preset {} takes {}, and the data are {}",
             m.preset,
-            takes.map_or("spectra".to_string(), |t| t.describe()),
+            takes.map_or(
+                match m.preset.as_str() {
+                    "photoz-catalog" => "photometry".to_string(),
+                    _ => "spectra".to_string(),
+                },
+                |t| t.describe()
+            ),
             found.describe()
         )),
     }
@@ -250,13 +262,37 @@ pub fn targets(m: &ModelConfig, z: &[f32]) -> Result<TargetData, String> {
     }
 }
 
+/// The `[catalog]` section: bands, patterns with `{band}`, a reference among the bands.
+fn check_catalog(c: &CatalogConfig) -> Result<(), String> {
+    if c.bands.is_empty() {
+        return Err("catalog.bands: at least one band".into());
+    }
+    if !c.bands.contains(&c.reference) {
+        return Err(format!(
+            "catalog.reference '{}' is not among catalog.bands ({})",
+            c.reference,
+            c.bands.join(", ")
+        ));
+    }
+    for (field, pattern) in [("magnitude", &c.magnitude), ("error", &c.error)] {
+        if !pattern.contains("{band}") {
+            return Err(format!(
+                "catalog.{field} '{pattern}' has no {{band}} to put each band's name in"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The augmentation of the training samples: the dihedral transforms for images unless
 /// `train.augment = false`; none for spectra (`train.augment = true` is an error there).
 pub fn augment(config: &RunConfig, input: &InputShape) -> Result<Augment, String> {
     match (input, config.train.augment) {
         (InputShape::Images { .. }, None | Some(true)) => Ok(Augment::Dihedral),
-        (InputShape::Spectra { .. }, Some(true)) => Err(
-            "train.augment = true rotates and flips images; spectra have no such symmetry".into(),
+        (_, Some(true)) => Err(
+            "train.augment = true rotates and flips images; spectra and catalogues have no such \
+             symmetry"
+                .into(),
         ),
         _ => Ok(Augment::None),
     }
@@ -459,11 +495,18 @@ pub fn check(config: &RunConfig) -> Result<(), String> {
     };
     // The model is checked on the inputs it is made for (a model trained on other data than
     // the simulation's, e.g. imported cutouts, need not match the simulate section).
-    build_model(m, &model_input(m)?.unwrap_or(simulated))?;
-    augment(
-        config,
-        &model_input(m)?.unwrap_or(InputShape::Spectra { pixels: 1 }),
-    )?;
+    let input = match (model_input(m)?, m.preset.as_str()) {
+        (Some(shape), _) => shape,
+        (None, "photoz-catalog") => {
+            check_catalog(&config.catalog)?;
+            InputShape::Photometry {
+                bands: config.catalog.bands.len(),
+            }
+        }
+        (None, _) => simulated,
+    };
+    build_model(m, &input)?;
+    augment(config, &input)?;
     binning(m)?;
     estimator(m)?;
     optimizer(t, 1, 1)?;
