@@ -347,7 +347,9 @@ fn the_catalogue_network_learns_redshift_from_simulated_sdss_photometry() {
     let split = 450;
     let part = |range: std::ops::Range<usize>| Dataset {
         sample: Dims::Flat(width),
-        inputs: features[range.start * width..range.end * width].to_vec(),
+        inputs: features[range.start * width..range.end * width]
+            .to_vec()
+            .into(),
         n_extra: 0,
         extra: vec![],
         targets: vec![TargetData::Classes(classes[range].to_vec())],
@@ -377,7 +379,8 @@ fn the_catalogue_network_learns_redshift_from_simulated_sdss_photometry() {
         })
         .unwrap();
     let (test_loss, _) = evaluate(&mut model, &test, 64).unwrap();
-    let pdfs = &predict(&mut model, &test.inputs, &[], 64).unwrap()[0];
+    let test_inputs = test.inputs.in_memory().expect("features in memory");
+    let pdfs = &predict(&mut model, test_inputs, &[], 64).unwrap()[0];
     let z_test = &z[split..];
     let z_pred: Vec<f64> = pdfs
         .chunks_exact(40)
