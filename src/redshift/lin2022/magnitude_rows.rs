@@ -55,7 +55,7 @@ impl MagnitudeRows {
 
     /// The number of redshift outputs (and of magnitude-output bins), `m = (rows + 1) / 2`.
     pub fn outputs(&self) -> usize {
-        (self.rows + 1) / 2
+        self.rows.div_ceil(2)
     }
 
     /// The row of magnitude `r`, clipped to the rows (§1.5):

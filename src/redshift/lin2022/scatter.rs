@@ -103,9 +103,9 @@ fn smooth_populated(v: &[f64], sigma1: f64) -> Vec<f64> {
         return smoothed;
     };
     let mut previous = 0.0;
-    for j in low..=high {
-        if v[j] > 0.0 {
-            previous = v[j];
+    for (j, &value) in v.iter().enumerate().take(high + 1).skip(low) {
+        if value > 0.0 {
+            previous = value;
         }
         let kernel: Vec<f64> = (low..=high)
             .map(|t| gaussian_weight(t as f64 - j as f64, sigma1))
