@@ -12,6 +12,7 @@
 //! - [`dispersion`] (§1.9a): the labelling dispersion σ₁ per magnitude output.
 //! - [`scatter`] (§1.9b): the scatter σ₂ per magnitude output and z_spec bin.
 //! - [`step3_labels`] (§1.9c): soft, shifted labels over the extended range.
+//! - [`targets`] (§1.5, §1.9c): the targets of a batch for the magnitude and redshift heads.
 //! - [`resample`], [`calibrate`] (§1.10): Step 4, the bulk-bias correction in z_photo space.
 //! - [`wasserstein`] (§1.11): the 1-Wasserstein distance between two redshift histograms.
 //!
@@ -32,6 +33,7 @@ pub mod resample;
 pub mod sample;
 pub mod scatter;
 pub mod step3_labels;
+pub mod targets;
 pub mod wasserstein;
 
 pub use balanced::balanced_subset;
@@ -44,4 +46,5 @@ pub use resample::{resample_to_test, Resampled};
 pub use sample::Sample;
 pub use scatter::fit_scatters;
 pub use step3_labels::{step3_label, step3_targets, LabelFit, Step3Options};
+pub use targets::{step12_batch_targets, step3_batch_targets, FactorisedTargets};
 pub use wasserstein::wasserstein_distance;

@@ -58,18 +58,18 @@ pub fn resample_to_test(
     let mut rng = stream(seed, purpose::RESAMPLE);
     let mut indices = Vec::new();
     let mut matched = 0;
-    for (test_row, train_row) in test.iter().zip(&train) {
+    for (test_cells, train_cells) in test.iter().zip(&train) {
         let populated: Vec<usize> = (0..fine.bins())
-            .filter(|&i| !train_row[i].is_empty())
+            .filter(|&i| !train_cells[i].is_empty())
             .collect();
         if populated.is_empty() {
             continue;
         }
-        for (bin, test_cell) in test_row.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+        for (bin, test_cell) in test_cells.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
             matched += test_cell.len();
             let count = round_stochastic(scale * test_cell.len() as f64, &mut rng);
             let nearest = nearest_populated(&populated, bin);
-            indices.extend(draw(&train_row[nearest], count, &mut rng));
+            indices.extend(draw(&train_cells[nearest], count, &mut rng));
         }
     }
     Ok(Resampled {
