@@ -20,4 +20,9 @@ pub mod purpose {
     pub const SHUFFLE: u64 = 3;
     pub const AUGMENT: u64 = 4;
     pub const SIMULATE: u64 = 5;
+    /// Which objects of an over-full (z bin × magnitude row) cell enter Lin et al. (2022)'s
+    /// balanced subset.
+    pub const BALANCE: u64 = 6;
+    /// The draws and stochastic rounding of Lin et al. (2022)'s Step-4 resampling.
+    pub const RESAMPLE: u64 = 7;
 }

@@ -5,6 +5,7 @@ pub mod confidence;
 pub mod estimates;
 pub mod gaussian;
 pub mod labels;
+pub mod lin2022;
 pub mod quantiles;
 pub mod summary;
 pub mod zwarn;
