@@ -4,7 +4,7 @@
 //! type B, I, J, K, E or D with repeat 1; `TSCALn`/`TZEROn` apply); the id column an integer
 //! (B, I, J or K, read exactly, without scaling). Rows are numbered from 1.
 
-use super::fits::{check_layout, number, parse_tform, text};
+use super::fits::{check_layout, column_names, number, parse_tform, text};
 use super::photometry::{find_column, Builder, PhotometryColumns, PhotometryTable};
 use fitsrs::hdu::data::bintable::ColumnId;
 use fitsrs::hdu::header::extension::bintable::BinTable;
@@ -96,14 +96,7 @@ fn read_rows(
 ) -> Result<PhotometryTable, String> {
     let header = hdu.get_header();
     let table = header.get_xtension();
-    let names: Vec<String> = (1..=table.get_num_cols())
-        .map(|n| {
-            text(header, &format!("TTYPE{n}"))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
-        .collect();
+    let names: Vec<String> = column_names(header);
     let select =
         |name: &str, integer: bool| -> Result<Selected, String> {
             let index = find_column(&names, name).map_err(|e| format!("{place}: {e}"))?;

@@ -241,6 +241,20 @@ fn read_hdus(bytes: &[u8], options: &FitsOptions) -> Result<(String, Columns), S
     })
 }
 
+/// The names of a binary table's columns (`TTYPEn`, trimmed; "" where absent).
+pub(crate) fn column_names(
+    header: &fitsrs::hdu::header::Header<fitsrs::hdu::header::extension::bintable::BinTable>,
+) -> Vec<String> {
+    (1..=header.get_xtension().get_num_cols())
+        .map(|n| {
+            text(header, &format!("TTYPE{n}"))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
 /// A string keyword.
 pub(crate) fn text<'a>(values: &'a ValueMap, key: &str) -> Option<&'a str> {
     match values.get(key) {

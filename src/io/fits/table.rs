@@ -2,7 +2,7 @@
 //! one pixel per row (or equal-length vector cells, read row after row).
 
 use super::layout::{parse_tform, TForm};
-use super::{number, text, unit_factor, Columns};
+use super::{column_names, number, text, unit_factor, Columns};
 use fitsrs::hdu::data::bintable::ColumnId;
 use fitsrs::hdu::header::extension::bintable::BinTable;
 use fitsrs::hdu::header::ValueMap;
@@ -50,14 +50,7 @@ pub(super) fn read(
     if table.get_z_image().is_some() {
         return Err("a tile-compressed image, not a spectrum table".into());
     }
-    let names: Vec<String> = (1..=table.get_num_cols())
-        .map(|n| {
-            text(header, &format!("TTYPE{n}"))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
-        .collect();
+    let names: Vec<String> = column_names(header);
     let find = |wanted: &[&str]| {
         wanted
             .iter()
