@@ -19,6 +19,8 @@ pub enum PanelScale {
     Percent,
     /// Positive values on a log₁₀ axis (errors that span decades).
     Log,
+    /// Signed values on a linear axis that includes 0 (a bias).
+    Linear,
 }
 
 /// One panel: a metric of every run.
@@ -89,6 +91,7 @@ fn draw_panel(area: &Area<'_>, labels: &[String], panel: &StudyPanel) -> Result<
     let transform = |v: f64| match panel.scale {
         PanelScale::Percent => 100.0 * v,
         PanelScale::Log => v.log10(),
+        PanelScale::Linear => v,
     };
     let points: Vec<(f64, f64)> = panel
         .values
@@ -96,10 +99,11 @@ fn draw_panel(area: &Area<'_>, labels: &[String], panel: &StudyPanel) -> Result<
         .enumerate()
         .filter_map(|(i, v)| v.map(|v| (i as f64, transform(v))))
         .collect();
+    let zero = (panel.scale == PanelScale::Linear).then_some(0.0);
     let y_range = if points.is_empty() {
         0.0..1.0
     } else {
-        padded_range(points.iter().map(|p| p.1), 0.08)
+        padded_range(points.iter().map(|p| p.1).chain(zero), 0.08)
     };
     let x_range = -0.5..labels.len() as f64 - 0.5;
     let mut chart = ChartBuilder::on(area)
@@ -119,6 +123,7 @@ fn draw_panel(area: &Area<'_>, labels: &[String], panel: &StudyPanel) -> Result<
     let y_label = |y: &f64| match panel.scale {
         PanelScale::Percent => format!("{y:.1} %"),
         PanelScale::Log => format!("{:.1e}", 10f64.powf(*y)),
+        PanelScale::Linear => format!("{y:+.1e}"),
     };
     chart
         .configure_mesh()
@@ -171,10 +176,28 @@ mod tests {
                 PanelScale::Percent,
                 &[Some(1.0), Some(0.99), None],
             ),
+            panel(
+                "bias",
+                PanelScale::Linear,
+                &[Some(-2e-3), Some(1e-3), Some(4e-3)],
+            ),
         ];
         plot_study(&path, "Noise study", &labels, &panels).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
-        for text in ["Noise study", "MAE", "success", "clean", "SNR 20", "SNR 5"] {
+        // The bias axis is signed: its tick labels carry the sign.
+        assert!(
+            svg.contains("-2.0e-3") && svg.contains("+4.0e-3"),
+            "no signed ticks"
+        );
+        for text in [
+            "Noise study",
+            "MAE",
+            "success",
+            "bias",
+            "clean",
+            "SNR 20",
+            "SNR 5",
+        ] {
             assert!(svg.contains(text), "the plot lacks '{text}'");
         }
         assert!(!dir.join("study.svg.tmp").exists());
