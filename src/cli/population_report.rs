@@ -399,25 +399,7 @@ pub fn plot_tables(dir: &Path, tables: &[PopulationTable]) -> Result<(), String>
 mod tests {
     use super::super::labels::read_labels;
     use super::*;
-
-    /// A fresh directory under the system temp dir, removed when dropped.
-    struct TempDir(std::path::PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> Self {
-            let dir =
-                std::env::temp_dir().join(format!("zcnn-population-{name}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            Self(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::report::test_support::{assert_svg, TempDir};
 
     #[test]
     fn magnitude_edges_are_half_magnitudes_around_the_sample() {
@@ -530,17 +512,16 @@ mod tests {
         assert_eq!(bins[0]["lo"].as_f64(), Some(14.0));
 
         plot_tables(&dir.0, &tables).expect("plotted");
-        let svg = std::fs::read_to_string(dir.0.join("populations_mag_r.svg")).expect("plot");
-        assert!(svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        for text in [
-            "r magnitude",
-            "bias (mean Δz)",
-            "σ_NMAD",
-            "η (|Δz| &gt; 0.05)",
-            "14–14.5",
-        ] {
-            assert!(svg.contains(text), "the plot lacks {text:?}");
-        }
+        assert_svg(
+            &dir.0.join("populations_mag_r.svg"),
+            &[
+                "r magnitude",
+                "bias (mean Δz)",
+                "σ_NMAD",
+                "η (|Δz| &gt; 0.05)",
+                "14–14.5",
+            ],
+        );
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub fn residual_profile(
         .zip(&mean_delta_z)
         .filter_map(|(&c, &m)| m.map(|m| (c, m, 1.0)))
         .collect();
-    let slope = weighted_slope(&unweighted);
+    let slope = weighted_fit(&unweighted).map(|fit| fit.slope);
     Ok(ResidualProfile {
         centers,
         mean_delta_z,
@@ -152,8 +152,15 @@ pub fn residual_profile(
     })
 }
 
+/// A straight line `y = slope · x + intercept`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LineFit {
+    pub slope: f64,
+    pub intercept: f64,
+}
+
 impl ResidualProfile {
-    /// The slope of the profile over the bins whose centre lies above `z_min` (use
+    /// The line through the profile over the bins whose centre lies above `z_min` (use
     /// [`SLOPE_Z_MIN`]), fitted as Lin et al. (2022) fit it (`fit_z_res`, a `curve_fit` of
     /// `a·z + b` with `sigma` = the bins' standard errors; research notes §1.11): weighted least
     /// squares with `w_b = 1 / e_b²`. Bins with fewer than two objects or no spread (`e_b = 0`)
@@ -162,7 +169,7 @@ impl ResidualProfile {
     ///
     /// Lin et al. weight the z_spec profile by smoothed per-object variances that need the
     /// per-magnitude σ of their Step 3; here both axes use the standard error `e_b`.
-    pub fn weighted_slope_above(&self, z_min: f64) -> Option<f64> {
+    pub fn weighted_fit_above(&self, z_min: f64) -> Option<LineFit> {
         let points: Vec<(f64, f64, f64)> = self
             .centers
             .iter()
@@ -173,19 +180,20 @@ impl ResidualProfile {
                 _ => None,
             })
             .collect();
-        weighted_slope(&points)
+        weighted_fit(&points)
     }
 }
 
-/// Weighted least-squares slope of `y` on `x` through the points `(x, y, w)`:
+/// Weighted least-squares line of `y` on `x` through the points `(x, y, w)`:
 ///
 /// ```text
-/// x̄ = Σ w x / Σ w,   ȳ = Σ w y / Σ w,   slope = Σ w (x − x̄)(y − ȳ) / Σ w (x − x̄)²
+/// x̄ = Σ w x / Σ w,   ȳ = Σ w y / Σ w,
+/// slope = Σ w (x − x̄)(y − ȳ) / Σ w (x − x̄)²,   intercept = ȳ − slope · x̄
 /// ```
 ///
 /// (ordinary least squares when every `w = 1`); `None` with fewer than two points or when
 /// every `x` is the same.
-fn weighted_slope(points: &[(f64, f64, f64)]) -> Option<f64> {
+fn weighted_fit(points: &[(f64, f64, f64)]) -> Option<LineFit> {
     if points.len() < 2 {
         return None;
     }
@@ -200,7 +208,13 @@ fn weighted_slope(points: &[(f64, f64, f64)]) -> Option<f64> {
         .iter()
         .map(|(x, _, w)| w * (x - mean_x).powi(2))
         .sum();
-    (variance > 0.0).then(|| covariance / variance)
+    (variance > 0.0).then(|| {
+        let slope = covariance / variance;
+        LineFit {
+            slope,
+            intercept: mean_y - slope * mean_x,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -237,8 +251,15 @@ mod tests {
         let profile =
             residual_profile(&z_pred, &z_true, ResidualAxis::ZTrue, &binning).expect("valid");
         assert_eq!(profile.counts, vec![100; 40]);
-        let above = profile.weighted_slope_above(SLOPE_Z_MIN).expect("25 bins");
-        assert!((above + 0.05).abs() < 1e-9, "slope above 0.15: {above}");
+        let above = profile.weighted_fit_above(SLOPE_Z_MIN).expect("25 bins");
+        assert!(
+            (above.slope + 0.05).abs() < 1e-9,
+            "fit above 0.15: {above:?}"
+        );
+        assert!(
+            (above.intercept + 0.01).abs() < 1e-9,
+            "fit above 0.15: {above:?}"
+        );
         let all = profile.slope.expect("40 bins");
         assert!(
             (all + 0.05).abs() > 0.01,
@@ -275,12 +296,14 @@ mod tests {
         for (e, expected) in errors.iter().zip([0.01, 0.01, 0.05]) {
             assert!((e - expected).abs() < 1e-12, "{errors:?}");
         }
-        let slope = profile.weighted_slope_above(0.1).expect("3 bins");
-        assert!((slope - 0.12).abs() < 1e-10, "weighted slope {slope}");
+        let fit = profile.weighted_fit_above(0.1).expect("3 bins");
+        assert!((fit.slope - 0.12).abs() < 1e-10, "weighted fit {fit:?}");
+        // intercept = ȳ − slope · x̄ = (320 − 0.12 · 4140)/20400 = −176.8/20400.
+        assert!((fit.intercept + 176.8 / 20400.0).abs() < 1e-12, "{fit:?}");
         // Above 0.2 only two bins remain: the line through them, (0.05 − 0.02)/0.1.
-        let two = profile.weighted_slope_above(0.2).expect("2 bins");
-        assert!((two - 0.3).abs() < 1e-10, "{two}");
-        assert_eq!(profile.weighted_slope_above(0.3), None);
+        let two = profile.weighted_fit_above(0.2).expect("2 bins");
+        assert!((two.slope - 0.3).abs() < 1e-10, "{two:?}");
+        assert_eq!(profile.weighted_fit_above(0.3), None);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub mod selection;
 
 pub use classification::{accuracy, classification_accuracy};
 pub use distribution::{
-    histogram_with_overflow, residual_profile, total_variation_distance, ResidualAxis,
+    histogram_with_overflow, residual_profile, total_variation_distance, LineFit, ResidualAxis,
     ResidualProfile, RESIDUAL_PROFILE_BINS, SLOPE_Z_MIN,
 };
 pub use pdf::{crps_per_object, mean_crps, pit_histogram, pit_values};
