@@ -120,7 +120,7 @@ pub fn plot_residual_profiles(
                     color.stroke_width(2),
                 ))
                 .map_err(to_message)?
-                .label(format!("vs {axis}: slope above z = {SLOPE_Z_MIN} {slope}"))
+                .label(format!("vs {axis}: slope above z = {SLOPE_Z_MIN}: {slope}"))
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2))
                 });
