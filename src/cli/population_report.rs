@@ -29,8 +29,11 @@ const MAG_BIN_WIDTH: f64 = 0.5;
 /// survey spans ~10 mag): the width then doubles (1, 2, … mag) until it does not.
 const MAX_MAG_BINS: usize = 12;
 /// Magnitudes beyond these percentiles go to open end bins ("< m", "≥ m"), so that a few
-/// outliers or sentinel values (99) do not stretch the bins.
+/// outliers do not stretch the bins.
 const MAG_PERCENTILES: (f64, f64) = (0.01, 0.99);
+/// Values outside this range are no magnitudes but the sentinels catalogues write for a
+/// missing one (99, −99, −9999): they fall in no bin, as NaN does.
+const PLAUSIBLE_MAGNITUDES: std::ops::RangeInclusive<f64> = -40.0..=50.0;
 
 /// A metric shown for a table (the JSON holds them all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +200,16 @@ pub fn population_tables(
         }
     }
     if let Some(mags) = labels.numbers("mag_r", range)? {
+        let mags: Vec<f64> = mags
+            .into_iter()
+            .map(|m| {
+                if PLAUSIBLE_MAGNITUDES.contains(&m) {
+                    m
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
         if let Some(edges) = magnitude_edges(&mags) {
             tables.push(binned_table(
                 "mag_r",
@@ -234,9 +247,14 @@ fn binned_table(
 /// r-magnitude bin edges: multiples of the bin width (0.5 mag, doubled while more than
 /// [`MAX_MAG_BINS`] bins would be needed) from the 1st to past the 99th percentile of the finite
 /// magnitudes, with an open bin "< first edge" or "≥ last edge" where magnitudes lie beyond.
-/// `None` without finite magnitudes. Non-finite magnitudes fall in no bin.
+/// `None` without plausible magnitudes. NaN and sentinels (outside [`PLAUSIBLE_MAGNITUDES`])
+/// are left out.
 fn magnitude_edges(mags: &[f64]) -> Option<Vec<f64>> {
-    let mut finite: Vec<f64> = mags.iter().copied().filter(|m| m.is_finite()).collect();
+    let mut finite: Vec<f64> = mags
+        .iter()
+        .copied()
+        .filter(|m| PLAUSIBLE_MAGNITUDES.contains(m))
+        .collect();
     finite.sort_by(f64::total_cmp);
     let (&brightest, &faintest) = (finite.first()?, finite.last()?);
     // Nearest-rank percentile: the value at rank round(p (n − 1)).
@@ -409,7 +427,7 @@ mod tests {
         // A magnitude on an edge opens the bin above it.
         let edges = magnitude_edges(&[14.2, 16.5]).expect("finite");
         assert_eq!(edges.last(), Some(&17.0));
-        assert_eq!(magnitude_edges(&[f64::NAN]), None);
+        assert_eq!(magnitude_edges(&[f64::NAN, 99.0, -9999.0]), None);
         assert_eq!(magnitude_edges(&[]), None);
     }
 
@@ -424,11 +442,11 @@ mod tests {
 
     #[test]
     fn magnitudes_beyond_the_percentiles_go_to_open_bins() {
-        // 101 magnitudes: 12.0, 99 from 15.0 to 17.45, and a sentinel 99. The 1st and 99th
-        // percentiles (ranks 1 and 99) are 15.0 and 17.45, so the bins run 15 … 17.5 with
-        // "< 15" and "≥ 17.5" on either side.
+        // 101 magnitudes: 12.0, 99 from 15.0 to 17.45, and 30.0. The 1st and 99th percentiles
+        // (ranks 1 and 99) are 15.0 and 17.45, so the bins run 15 … 17.5 with "< 15" and
+        // "≥ 17.5" on either side. The sentinels 99 and −9999 change nothing.
         let mut mags: Vec<f64> = (0..99).map(|k| 15.0 + 0.025 * k as f64).collect();
-        mags.extend([12.0, 99.0]);
+        mags.extend([12.0, 30.0, 99.0, -9999.0]);
         let edges = magnitude_edges(&mags).expect("finite");
         let expected = [
             f64::NEG_INFINITY,
@@ -448,7 +466,8 @@ mod tests {
     #[test]
     fn the_r_magnitude_table_on_a_hand_computed_case() {
         let dir = TempDir::new("mag-r");
-        // (mag_r, z_true, Δz); the last object has no magnitude and falls in no bin.
+        // (mag_r, z_true, Δz); the last two objects have no magnitude (NaN, the sentinel 99)
+        // and fall in no bin.
         let objects = [
             (14.1, 0.10, 0.01),
             (14.3, 0.20, -0.03),
@@ -457,6 +476,7 @@ mod tests {
             (14.9, 0.15, 0.004),
             (15.2, 0.25, -0.06),
             (f64::NAN, 0.12, 0.5),
+            (99.0, 0.3, 0.2),
         ];
         let mut csv = String::from("index,z,mag_r\n");
         for (i, (mag, z, _)) in objects.iter().enumerate() {

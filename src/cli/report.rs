@@ -54,7 +54,8 @@ model's z range, std_error = sqrt(sum (dz - mean dz)^2 / (N (N - 1))) per bin, s
 (weights 1/std_error^2) of mean dz against the bin centre over the bins centred above z = 0.15 holding >= 2 objects \
 with spread (Lin et al. 2022); residual_slope = unweighted slope of residual_profile (vs z_true) over all its bins; \
 populations.mag_r: bias, sigma_nmad and eta_0_05 (|dz| > 0.05, Pasquet et al. 2019) in 0.5-mag bins of r \
-(wider when more than 12 are needed), magnitudes beyond the 1st/99th percentiles in open end bins; \
+(wider when more than 12 are needed), magnitudes beyond the 1st/99th percentiles in open end bins, \
+NaN and values outside -40..50 (sentinels) in none; \
 z_conf = PDF mass within +-0.003(1 + z_pred) of z_pred; peak_log_ratio = ln(z_conf / largest such mass \
 centred more than 0.006(1 + z_pred) away); selection: keeping objects with a figure >= threshold, \
 completeness = kept/all, purity = success_0_003 among kept; attractors = the fullest z_pred cells of \
