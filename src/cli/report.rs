@@ -478,6 +478,11 @@ mod tests {
             assert!(FILES.contains(&file), "{file} is not in FILES");
             assert_svg(&out.join(file), &[text]);
         }
+        // 7 long bin labels stand vertical; 14.5 ≤ 14 + 3.5 i/4000 < 15 for i = 572 … 1142.
+        assert_svg(
+            &out.join("populations_mag_r.svg"),
+            &["14.5–15 (n=571)", "rotate(270"],
+        );
         let json: Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
                 .unwrap();
