@@ -16,10 +16,11 @@ use crate::metrics::selection::{
 use crate::metrics::{
     brier_score, cde_loss, classification_accuracy, delta_z, mean_crps, pit_histogram, pit_values,
     residual_profile, total_variation_distance, PitStatistics, PointMetrics, RailPointMetrics,
-    ResidualAxis,
+    ResidualAxis, ResidualProfile, RESIDUAL_PROFILE_BINS, SLOPE_Z_MIN,
 };
 use crate::redshift::binning::ZBinning;
 use crate::redshift::confidence::{confidence, Confidence, SUCCESS_HALF_WIDTH};
+use crate::report::bias_plots::{plot_residual_profiles, plot_z_histograms};
 use crate::report::plots::{plot_pit_histogram, plot_residuals, plot_z_pred_vs_true};
 use crate::report::selection::plot_purity_completeness;
 use crate::train::History;
@@ -46,7 +47,15 @@ const DEFINITIONS: &str = "dz = (z_pred - z_true)/(1 + z_true); bias = mean(dz),
 sigma_nmad = 1.4826 median|dz - median dz|; eta_X = fraction |dz| > X; frac_0_01 = fraction |dz| > 0.01; \
 success_0_003 = fraction |dz| <= 0.003; accuracy = predicted bin == true bin; \
 crps = mean over objects of sum_k (CDF_pred,k - CDF_true,k)^2 * bin width; pit = CDF_pred(z_true); \
-tv_distance = total-variation distance between the histograms of z_pred and z_true; \
+tv_distance = total-variation distance between the histograms of z_pred and z_true over the 40 bins of the \
+model's z range (plus one bucket below and one above); \
+residual_vs_z_spec, residual_vs_z_photo = mean dz in 40 bins of z_true (z_spec) or of z_pred (z_photo) over the \
+model's z range, std_error = sqrt(sum (dz - mean dz)^2 / (N (N - 1))) per bin, slope_above_0_15 = weighted least-squares slope \
+(weights 1/std_error^2) of mean dz against the bin centre over the bins centred above z = 0.15 holding >= 2 objects \
+with spread (Lin et al. 2022); residual_slope = unweighted slope of residual_profile (vs z_true) over all its bins; \
+populations.mag_r: bias, sigma_nmad and eta_0_05 (|dz| > 0.05, Pasquet et al. 2019) in 0.5-mag bins of r \
+(wider when more than 12 are needed), magnitudes beyond the 1st/99th percentiles in open end bins, \
+NaN and values outside -40..50 (sentinels) in none; \
 z_conf = PDF mass within +-0.003(1 + z_pred) of z_pred; peak_log_ratio = ln(z_conf / largest such mass \
 centred more than 0.006(1 + z_pred) away); selection: keeping objects with a figure >= threshold, \
 completeness = kept/all, purity = success_0_003 among kept; attractors = the fullest z_pred cells of \
@@ -66,11 +75,16 @@ pub struct Evaluation {
     pub selection: Vec<(&'static str, Vec<SelectionPoint>)>,
     /// Metrics in bins of the dataset's labels (see [`add_populations`]).
     pub populations: Vec<PopulationTable>,
+    /// The 40 bins over the model's z range of the residual profiles and the histograms.
+    pub profile_bins: ZBinning,
+    /// Mean Δz in bins of z_true (z_spec) and of z_pred (z_photo).
+    pub by_spec: ResidualProfile,
+    pub by_photo: ResidualProfile,
     pub report: Value,
 }
 
-/// Adds the metrics in bins of Hα EW, Hα flux, SNR and class, read from the rows `range` of
-/// the dataset's `labels.csv`, to the evaluation (report key "populations").
+/// Adds the metrics in bins of Hα EW, Hα flux, SNR, class and r magnitude, read from the rows
+/// `range` of the dataset's `labels.csv`, to the evaluation (report key "populations").
 pub fn add_populations(
     e: &mut Evaluation,
     labels: &Labels,
@@ -86,10 +100,12 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
     let (z_pred, pdfs) = redshifts(m, outputs)?;
     let z_true: Vec<f64> = z_true.iter().map(|&z| z as f64).collect();
     let p = PointMetrics::compute(&z_pred, &z_true)?;
-    // The range of the labels also bins the residual profile and the mode-collapse histogram.
-    let range = binning(m).unwrap_or(ZBinning::new(m.z_min, m.z_max, 40)?);
-    let profile_bins = ZBinning::new(range.z_min(), range.z_max(), 40)?;
-    let profile = residual_profile(&z_pred, &z_true, ResidualAxis::ZTrue, &profile_bins)?;
+    // The range of the labels also bins the residual profiles and the mode-collapse histogram:
+    // 40 bins, as Lin et al. (2022)'s test phase (research notes §1.11).
+    let range = binning(m).unwrap_or(ZBinning::new(m.z_min, m.z_max, RESIDUAL_PROFILE_BINS)?);
+    let profile_bins = ZBinning::new(range.z_min(), range.z_max(), RESIDUAL_PROFILE_BINS)?;
+    let by_spec = residual_profile(&z_pred, &z_true, ResidualAxis::ZTrue, &profile_bins)?;
+    let by_photo = residual_profile(&z_pred, &z_true, ResidualAxis::ZPred, &profile_bins)?;
     let tv = total_variation_distance(&profile_bins, &z_pred, &z_true)?;
     let rail = RailPointMetrics::compute(&z_pred, &z_true)?;
     let (accuracy, crps, pit, cde, brier) = match &pdfs {
@@ -139,8 +155,10 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         "accuracy": accuracy,
         "crps": crps,
         "tv_distance": tv,
-        "residual_slope": profile.slope,
-        "residual_profile": { "z_true_centers": profile.centers, "mean_dz": profile.mean_delta_z, "counts": profile.counts },
+        "residual_slope": by_spec.slope,
+        "residual_profile": { "z_true_centers": by_spec.centers, "mean_dz": by_spec.mean_delta_z, "counts": by_spec.counts },
+        "residual_vs_z_spec": profile_json(&by_spec),
+        "residual_vs_z_photo": profile_json(&by_photo),
         "pit_histogram": pit_hist,
         "sigma_iqr": rail.sigma_iqr,
         "point_outlier_rate": rail.outlier_rate,
@@ -161,7 +179,22 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         pit,
         selection,
         populations: Vec::new(),
+        profile_bins,
+        by_spec,
+        by_photo,
         report,
+    })
+}
+
+/// A residual profile in report.json: bin centres, mean Δz, standard errors, counts and the
+/// weighted slope above z = 0.15 (null where a bin or the fit has too few objects).
+fn profile_json(profile: &ResidualProfile) -> Value {
+    json!({
+        "centers": profile.centers,
+        "mean_dz": profile.mean_delta_z,
+        "std_error": profile.std_errors,
+        "counts": profile.counts,
+        "slope_above_0_15": profile.weighted_fit_above(SLOPE_Z_MIN).map(|fit| fit.slope),
     })
 }
 
@@ -242,6 +275,10 @@ fn summary_table(report: &Value) -> String {
         ("success |Δz| ≤ 0.003", pct("success_0_003")),
         ("bin accuracy", pct("accuracy")),
         ("CRPS", num("crps")),
+        (
+            "TV; slope above z = 0.15 vs z_spec; vs z_photo",
+            bias_line(report),
+        ),
         ("kept at 99 % purity (z_conf)", selected(report, "z_conf")),
         ("σ_IQR (RAIL)", num("sigma_iqr")),
         (
@@ -262,6 +299,24 @@ fn summary_table(report: &Value) -> String {
     out
 }
 
+/// The mode-collapse TV and the two residual slopes above z = 0.15, e.g.
+/// "0.0780; −0.0350; +0.0020" ("-" for a missing one).
+fn bias_line(report: &Value) -> String {
+    let tv = report["tv_distance"]
+        .as_f64()
+        .map_or("-".to_string(), |v| format!("{v:.4}"));
+    let slope = |key: &str| {
+        report[key]["slope_above_0_15"]
+            .as_f64()
+            .map_or("-".to_string(), |v| format!("{v:+.4}"))
+    };
+    format!(
+        "{tv}; {}; {}",
+        slope("residual_vs_z_spec"),
+        slope("residual_vs_z_photo")
+    )
+}
+
 /// "completeness (threshold)" of the most complete selection on `figure` reaching the target
 /// purity, "none" when no threshold does, "-" for a regression.
 fn selected(report: &Value, figure: &str) -> String {
@@ -277,28 +332,43 @@ fn selected(report: &Value, figure: &str) -> String {
 }
 
 /// The files [`write`] puts into a report folder.
-pub const FILES: [&str; 10] = [
+pub const FILES: [&str; 13] = [
     "report.json",
     "z_pred_vs_true.svg",
     "residuals.svg",
     "pit.svg",
     "loss_curves.svg",
     "purity_completeness.svg",
+    "residuals_z_spec_z_photo.svg",
+    "z_histograms.svg",
     "populations_halpha_ew.svg",
     "populations_halpha_flux.svg",
     "populations_snr.svg",
     "populations_class.svg",
+    "populations_mag_r.svg",
 ];
 
 /// Writes `report.json` and the plots (the loss curves when `history` has epochs) into `dir`,
 /// all at once: a failure on the way leaves `dir` as it was.
 pub fn write(dir: &Path, e: &Evaluation, history: &History) -> Result<(), String> {
-    let [report, scatter, residuals, pit, loss_curves, purity, ..] = FILES;
+    let [report, scatter, residuals, pit, loss_curves, purity, profiles, histograms, ..] = FILES;
     let staged = StagedDir::new(dir).map_err(|err| err.to_string())?;
     let json = serde_json::to_string_pretty(&e.report).expect("a report always serialises");
     write_atomic(&staged.file(report), json.as_bytes())?;
     plot_z_pred_vs_true(&staged.file(scatter), &e.z_pred, &e.z_true)?;
     plot_residuals(&staged.file(residuals), &e.z_pred, &e.z_true)?;
+    plot_residual_profiles(
+        &staged.file(profiles),
+        &e.profile_bins,
+        &e.by_spec,
+        &e.by_photo,
+    )?;
+    plot_z_histograms(
+        &staged.file(histograms),
+        &e.profile_bins,
+        &e.z_pred,
+        &e.z_true,
+    )?;
     if let Some(values) = &e.pit {
         plot_pit_histogram(&staged.file(pit), values, PIT_BINS)?;
     }
@@ -315,4 +385,109 @@ pub fn write(dir: &Path, e: &Evaluation, history: &History) -> Result<(), String
     }
     plot_tables(staged.path(), &e.populations)?;
     staged.commit().map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::labels::read_labels;
+    use super::*;
+    use crate::report::test_support::{assert_svg, TempDir};
+
+    /// A regression over [0, 0.4): no PDFs, so only the point and distribution diagnostics.
+    fn regression() -> ModelConfig {
+        ModelConfig {
+            target: "regression".into(),
+            z_min: 0.0,
+            z_max: 0.4,
+            ..ModelConfig::default()
+        }
+    }
+
+    /// 4000 objects evenly over [0, 0.4) with Δz = 0.01 − 0.04 z_true.
+    fn linear_residuals() -> (Vec<f32>, Vec<f32>) {
+        (0..4000)
+            .map(|i| {
+                let z = 0.4 * (i as f64 + 0.5) / 4000.0;
+                let pred = z + (0.01 - 0.04 * z) * (1.0 + z);
+                (pred as f32, z as f32)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn report_json_holds_both_residual_profiles_and_their_slopes() {
+        let (outputs, z_true) = linear_residuals();
+        let e = evaluate(&regression(), &outputs, &z_true).expect("evaluated");
+        let r = &e.report;
+        let by_spec = &r["residual_vs_z_spec"];
+        let counts: Vec<u64> = serde_json::from_value(by_spec["counts"].clone()).unwrap();
+        assert_eq!(counts, vec![100; 40]);
+        // Δz is linear in z_spec: every fit finds −0.04 (to the f32 rounding of the inputs).
+        let slope = by_spec["slope_above_0_15"].as_f64().expect("a slope");
+        assert!((slope + 0.04).abs() < 1e-4, "{slope}");
+        let all_bins = r["residual_slope"].as_f64().expect("a slope");
+        assert!((all_bins + 0.04).abs() < 1e-4, "{all_bins}");
+        // The same objects binned by z_photo: Δz against z_photo ≈ 0.01 − 0.04 z_photo too
+        // (z_photo − z_spec is at most 0.01), so the slope is close to −0.04 but not equal.
+        let by_photo = &r["residual_vs_z_photo"];
+        let photo_slope = by_photo["slope_above_0_15"].as_f64().expect("a slope");
+        assert!((photo_slope + 0.04).abs() < 5e-3, "{photo_slope}");
+        let photo_counts: Vec<u64> = serde_json::from_value(by_photo["counts"].clone()).unwrap();
+        assert_ne!(photo_counts, counts, "z_photo bins differ from z_spec bins");
+        assert_eq!(
+            photo_counts.iter().sum::<u64>(),
+            4000,
+            "every estimate lies in [0, 0.4)"
+        );
+        assert_eq!(by_photo["std_error"].as_array().map(Vec::len), Some(40));
+        let line = table(&e);
+        let expected = format!(
+            "| TV; slope above z = 0.15 vs z_spec; vs z_photo | {:.4}; {slope:+.4}; {photo_slope:+.4} |",
+            r["tv_distance"].as_f64().expect("a TV")
+        );
+        assert!(line.contains(&expected), "{line}");
+    }
+
+    #[test]
+    fn write_puts_every_diagnostic_plot_in_the_report_folder() {
+        let dir = TempDir::new("report-write");
+        let (outputs, z_true) = linear_residuals();
+        let mut e = evaluate(&regression(), &outputs, &z_true).expect("evaluated");
+        let labels_path = dir.0.join("labels.csv");
+        let mut csv = String::from("index,z,mag_r\n");
+        for (i, z) in z_true.iter().enumerate() {
+            csv.push_str(&format!("{i},{z},{}\n", 14.0 + 3.5 * i as f64 / 4000.0));
+        }
+        std::fs::write(&labels_path, csv).expect("written");
+        let labels = read_labels(&labels_path, z_true.len()).expect("valid");
+        add_populations(&mut e, &labels, 0..z_true.len()).expect("tables");
+        assert_eq!(
+            e.report["populations"]["mag_r"].as_array().map(Vec::len),
+            Some(7)
+        );
+        assert!(table(&e).contains("| r magnitude | n | bias | σ_NMAD | η (>0.05) |"));
+
+        let out = dir.0.join("report");
+        write(&out, &e, &History::default()).expect("written");
+        for (file, text) in [
+            ("residuals_z_spec_z_photo.svg", "slope above z = 0.15"),
+            ("z_histograms.svg", "TV = "),
+            ("populations_mag_r.svg", "r magnitude"),
+            ("residuals.svg", "Δz vs z_true"),
+        ] {
+            assert!(FILES.contains(&file), "{file} is not in FILES");
+            assert_svg(&out.join(file), &[text]);
+        }
+        // 7 long bin labels stand vertical; 14.5 ≤ 14 + 3.5 i/4000 < 15 for i = 572 … 1142.
+        assert_svg(
+            &out.join("populations_mag_r.svg"),
+            &["14.5–15 (n=571)", "rotate(270"],
+        );
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
+        assert!(json["residual_vs_z_photo"]["slope_above_0_15"].is_number());
+        // A regression has no PIT, and no epochs draw no loss curves.
+        assert!(!out.join("pit.svg").exists() && !out.join("loss_curves.svg").exists());
+    }
 }

@@ -16,7 +16,8 @@
 //! - [`pit_stats`]: the PIT's KS, CvM and Anderson–Darling statistics and outlier rate, as qp.
 //! - [`pdf_scores`]: the CDE loss and the Brier score, as RAIL/qp.
 //! - [`distribution`]: mode collapse (total-variation distance between the histograms of
-//!   z_pred and z_true) and the residual-vs-z profile with its slope.
+//!   z_pred and z_true) and the residual-vs-z profile (binned by z_true or z_pred) with its
+//!   slopes, over all bins and, as Lin et al. (2022), weighted above z = 0.15.
 //!
 //! Inputs are checked: empty inputs, mismatched lengths, NaN or infinite values and
 //! `z_true ≤ −1` give an error naming the array and the index, never a panic.
@@ -34,8 +35,8 @@ pub mod selection;
 
 pub use classification::{accuracy, classification_accuracy};
 pub use distribution::{
-    residual_profile, total_variation_distance, ResidualAxis, ResidualProfile,
-    RESIDUAL_PROFILE_BINS,
+    histogram_with_overflow, residual_profile, total_variation_distance, LineFit, ResidualAxis,
+    ResidualProfile, RESIDUAL_PROFILE_BINS, SLOPE_Z_MIN,
 };
 pub use pdf::{crps_per_object, mean_crps, pit_histogram, pit_values};
 pub use pdf_scores::{brier_score, cde_loss};

@@ -19,7 +19,7 @@ use crate::metrics::{
 use crate::redshift::ZBinning;
 
 /// Picture size in pixels.
-const SIZE: (u32, u32) = (800, 650);
+pub(super) const SIZE: (u32, u32) = (800, 650);
 /// Above this many objects, z_pred vs z_true is drawn as a 2D density instead of points.
 const SCATTER_LIMIT: usize = 3000;
 /// Cells per axis of the 2D density.
@@ -29,8 +29,8 @@ const RESIDUAL_POINT_LIMIT: usize = 5000;
 
 pub(super) const FONT: &str = "sans-serif";
 pub(super) const POINT_BLUE: RGBColor = RGBColor(31, 119, 180);
-const LINE_ORANGE: RGBColor = RGBColor(255, 127, 14);
-const REFERENCE_RED: RGBColor = RGBColor(214, 39, 40);
+pub(super) const LINE_ORANGE: RGBColor = RGBColor(255, 127, 14);
+pub(super) const REFERENCE_RED: RGBColor = RGBColor(214, 39, 40);
 /// Anchors of the viridis colour map, from low to high density.
 const VIRIDIS: [RGBColor; 5] = [
     RGBColor(68, 1, 84),
@@ -408,30 +408,10 @@ pub(super) fn to_message(error: impl std::fmt::Display) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{assert_svg, TempDir};
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
-    use std::fs;
-    use std::path::PathBuf;
-
-    /// A fresh directory under the system temp dir, removed when dropped.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(name: &str) -> Self {
-            let dir =
-                std::env::temp_dir().join(format!("zcnn-plots-{name}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).expect("temp dir");
-            Self(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn toy_predictions(n: usize) -> (Vec<f64>, Vec<f64>) {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
@@ -441,33 +421,6 @@ mod tests {
             .map(|&z| z + 0.004 * (1.0 + z) * (rng.gen::<f64>() - 0.5) - 0.01 * (z - 1.4))
             .collect();
         (z_pred, z_true)
-    }
-
-    /// Reads a written SVG and checks it looks like one: an `<svg` root that is closed,
-    /// balanced `<text>` elements holding the expected strings, and no temporary file left.
-    fn assert_svg(path: &Path, expected_texts: &[&str]) -> String {
-        let svg = fs::read_to_string(path).expect("plot written");
-        assert!(
-            svg.trim_start().starts_with("<svg"),
-            "no <svg root in {}",
-            path.display()
-        );
-        assert!(
-            svg.trim_end().ends_with("</svg>"),
-            "unclosed <svg> in {}",
-            path.display()
-        );
-        assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
-        assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
-        for text in expected_texts {
-            assert!(svg.contains(text), "{} lacks {text:?}", path.display());
-        }
-        let folder = fs::read_dir(path.parent().expect("a folder")).expect("list the folder");
-        for entry in folder {
-            let name = entry.expect("an entry").file_name();
-            assert!(!name.to_string_lossy().ends_with(".tmp"), "left {name:?}");
-        }
-        svg
     }
 
     #[test]

@@ -5,12 +5,16 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::plots::{padded_range, to_message, write_svg_atomically, Area, FONT, POINT_BLUE};
 use crate::metrics::check_finite;
 
 /// Picture size of a study plot in pixels (2 × 2 panels).
 const STUDY_SIZE: (u32, u32) = (1100, 850);
+/// Beyond this many characters of x labels in a panel (longest label × labels) the labels
+/// stand vertical, so that they do not overlap.
+const FLAT_LABEL_CHARS: usize = 60;
 
 /// How a panel's values are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub enum PanelScale {
     Percent,
     /// Positive values on a log₁₀ axis (errors that span decades).
     Log,
+    /// Signed values on a linear axis that includes 0 (a bias).
+    Linear,
 }
 
 /// One panel: a metric of every run.
@@ -89,6 +95,7 @@ fn draw_panel(area: &Area<'_>, labels: &[String], panel: &StudyPanel) -> Result<
     let transform = |v: f64| match panel.scale {
         PanelScale::Percent => 100.0 * v,
         PanelScale::Log => v.log10(),
+        PanelScale::Linear => v,
     };
     let points: Vec<(f64, f64)> = panel
         .values
@@ -96,29 +103,40 @@ fn draw_panel(area: &Area<'_>, labels: &[String], panel: &StudyPanel) -> Result<
         .enumerate()
         .filter_map(|(i, v)| v.map(|v| (i as f64, transform(v))))
         .collect();
+    let zero = (panel.scale == PanelScale::Linear).then_some(0.0);
     let y_range = if points.is_empty() {
         0.0..1.0
     } else {
-        padded_range(points.iter().map(|p| p.1), 0.08)
+        padded_range(points.iter().map(|p| p.1).chain(zero), 0.08)
     };
     let x_range = -0.5..labels.len() as f64 - 0.5;
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let vertical = longest * labels.len() > FLAT_LABEL_CHARS;
+    // About 7 pixels per character of a 14-pixel font.
+    let label_area = if vertical {
+        20 + 7 * longest as u32
+    } else {
+        40
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, (FONT, 20))
         .margin(15)
-        .x_label_area_size(40)
+        .x_label_area_size(label_area)
         .y_label_area_size(75)
         .build_cartesian_2d(x_range, y_range)
         .map_err(to_message)?;
+    // Vertical labels are drawn below (the mesh would centre them on the axis).
     let x_label = |x: &f64| {
         let i = x.round();
         match labels.get(i as usize) {
-            Some(label) if (x - i).abs() < 1e-6 && i >= 0.0 => label.clone(),
+            Some(label) if (x - i).abs() < 1e-6 && i >= 0.0 && !vertical => label.clone(),
             _ => String::new(),
         }
     };
     let y_label = |y: &f64| match panel.scale {
         PanelScale::Percent => format!("{y:.1} %"),
         PanelScale::Log => format!("{:.1e}", 10f64.powf(*y)),
+        PanelScale::Linear => format!("{y:+.1e}"),
     };
     chart
         .configure_mesh()
@@ -129,6 +147,22 @@ fn draw_panel(area: &Area<'_>, labels: &[String], panel: &StudyPanel) -> Result<
         .label_style((FONT, 14))
         .draw()
         .map_err(to_message)?;
+    if vertical {
+        // Each label ends just below its tick and reads upwards.
+        let style = TextStyle::from((FONT, 14).into_font().transform(FontTransform::Rotate270))
+            .pos(Pos::new(HPos::Right, VPos::Center));
+        let (left, top) = area.get_base_pixel();
+        let bottom = chart.y_range().start;
+        for (i, label) in labels.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(i as f64, bottom));
+            area.draw(&Text::new(
+                label.clone(),
+                (x - left, y - top + 8),
+                style.clone(),
+            ))
+            .map_err(to_message)?;
+        }
+    }
     chart
         .draw_series(LineSeries::new(points.clone(), POINT_BLUE.stroke_width(2)))
         .map_err(to_message)?;
@@ -171,10 +205,28 @@ mod tests {
                 PanelScale::Percent,
                 &[Some(1.0), Some(0.99), None],
             ),
+            panel(
+                "bias",
+                PanelScale::Linear,
+                &[Some(-2e-3), Some(1e-3), Some(4e-3)],
+            ),
         ];
         plot_study(&path, "Noise study", &labels, &panels).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
-        for text in ["Noise study", "MAE", "success", "clean", "SNR 20", "SNR 5"] {
+        // The bias axis is signed: its tick labels carry the sign.
+        assert!(
+            svg.contains("-2.0e-3") && svg.contains("+4.0e-3"),
+            "no signed ticks"
+        );
+        for text in [
+            "Noise study",
+            "MAE",
+            "success",
+            "bias",
+            "clean",
+            "SNR 20",
+            "SNR 5",
+        ] {
             assert!(svg.contains(text), "the plot lacks '{text}'");
         }
         assert!(!dir.join("study.svg.tmp").exists());
