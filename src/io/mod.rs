@@ -1,11 +1,13 @@
 //! Files: atomic writes (always), and with the `cli` feature safetensors checkpoints, NPY
-//! arrays, FITS spectra and CSV catalogues.
+//! arrays, FITS spectra, galaxy cutouts and CSV catalogues.
 
 pub mod atomic;
 #[cfg(feature = "cli")]
 pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod checkpoint;
+#[cfg(feature = "cli")]
+pub mod cutouts;
 #[cfg(feature = "cli")]
 pub mod fits;
 #[cfg(feature = "cli")]

@@ -24,6 +24,8 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use image::physical_values;
+
 use fitsrs::card::Value;
 use fitsrs::hdu::header::ValueMap;
 use fitsrs::{Fits, HDU};
@@ -94,17 +96,26 @@ pub fn parse_fits_spectrum(
     source: &str,
     options: &FitsOptions,
 ) -> Result<FitsSpectrum, String> {
+    let (place, columns) = read_guarded(bytes, source, |bytes| read_hdus(bytes, options))?;
+    columns
+        .validate(options)
+        .map_err(|e| format!("{source}: {place}: {e}"))
+}
+
+/// Checks the structure of `bytes` ([`layout::check`]), then runs `read` (which walks them
+/// with fitsrs); every error is prefixed by `source`.
+pub(crate) fn read_guarded<T>(
+    bytes: &[u8],
+    source: &str,
+    read: impl FnOnce(&[u8]) -> Result<T, String> + std::panic::UnwindSafe,
+) -> Result<T, String> {
     layout::check(bytes).map_err(|e| format!("{source}: {e}"))?;
     // Last resort: layout::check refuses every input known to make fitsrs 0.4.1 panic, but
     // that crate indexes and slices without bounds checks in more places than a check can
     // mirror; a panic there must still reach the user as an error, not an abort.
-    let read = std::panic::catch_unwind(|| read_hdus(bytes, options)).unwrap_or_else(|_| {
-        Err("the FITS reader (fitsrs) failed on malformed content".to_string())
-    });
-    let (place, columns) = read.map_err(|e| format!("{source}: {e}"))?;
-    columns
-        .validate(options)
-        .map_err(|e| format!("{source}: {place}: {e}"))
+    std::panic::catch_unwind(|| read(bytes))
+        .unwrap_or_else(|_| Err("the FITS reader (fitsrs) failed on malformed content".into()))
+        .map_err(|e| format!("{source}: {e}"))
 }
 
 /// What an HDU holds before validation; `names` say where λ, flux and ivar came from.
@@ -238,7 +249,7 @@ fn read_hdus(bytes: &[u8], options: &FitsOptions) -> Result<(String, Columns), S
 }
 
 /// A string keyword.
-fn text<'a>(values: &'a ValueMap, key: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(values: &'a ValueMap, key: &str) -> Option<&'a str> {
     match values.get(key) {
         Some(Value::String { value, .. }) => Some(value),
         _ => None,
@@ -246,7 +257,7 @@ fn text<'a>(values: &'a ValueMap, key: &str) -> Option<&'a str> {
 }
 
 /// A finite numeric keyword: `None` when absent, an error when present but not a number.
-fn number(values: &ValueMap, key: &str) -> Result<Option<f64>, String> {
+pub(crate) fn number(values: &ValueMap, key: &str) -> Result<Option<f64>, String> {
     let value = match values.get(key) {
         None | Some(Value::Undefined) => return Ok(None),
         Some(Value::Integer { value, .. }) => *value as f64,
