@@ -9,6 +9,7 @@ pub mod contract;
 mod files;
 mod images;
 mod import;
+mod import_images;
 mod labels;
 mod outputs;
 #[cfg(feature = "parquet")]
@@ -137,6 +138,9 @@ pub enum Command {
         #[command(flatten)]
         overwrite: Overwrite,
     },
+    /// Import real galaxy cutouts (an NPY array or a folder of FITS files, and a CSV catalogue)
+    /// into an image dataset folder: images.npy, labels.csv, images.toml.
+    ImportImages(import_images::ImportImages),
     /// Train a model on a simulated dataset; writes a checkpoint every epoch.
     Train {
         /// Dataset folder written by `zcnn simulate`.
@@ -228,7 +232,7 @@ pub enum Command {
     },
 }
 
-/// `--nonfinite` of `zcnn import`.
+/// `--nonfinite` of `zcnn import` and `zcnn import-images`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NonFinite {
     Reject,
