@@ -185,8 +185,8 @@ fn assemble(mut planes: Vec<Plane>, seen: &[String]) -> Result<FitsCutout, Strin
                 .map(|p| format!("HDU {}", p.hdu))
                 .collect();
             return Err(format!(
-                "HDU {} is a 3-D cube but {} also hold images; expected one cube or one \
-                 2-D image per band",
+                "HDU {} is a 3-D cube, but there are other images ({}); expected one cube or \
+                 one 2-D image per band",
                 cube.hdu,
                 others.join(", ")
             ));
