@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 pub const FILES: [&str; 3] = ["images.npy", "labels.csv", "images.toml"];
 
 /// Bytes of NPY rows read at a time (the memory bound of an NPY import, besides one row).
-const CHUNK_BYTES: usize = 64 << 20;
+const CHUNK_BYTES: usize = 16 << 20;
 
 /// How many missing files an error lists before "…".
 const LISTED: usize = 10;

@@ -2,17 +2,42 @@
 //! larger than memory can be produced; the shape is declared up front and the values written
 //! must fill it exactly.
 
-use npyz::{DType, NpyWriter, WriterBuilder};
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// An NPY file being written.
 pub struct NpyStream {
-    writer: NpyWriter<f32, BufWriter<File>>,
+    writer: BufWriter<File>,
     path: PathBuf,
     expected: usize,
     written: usize,
+    /// Scratch for the little-endian bytes of one push.
+    bytes: Vec<u8>,
+}
+
+/// The NPY 1.0 header of a little-endian float32 C-order array of `shape` (NEP 1 / numpy's
+/// `format.py`): magic `\x93NUMPY`, version 1 0, the dictionary's length as a little-endian
+/// u16, then the dictionary padded with spaces and ended by `\n` so that the data start at a
+/// multiple of 64 bytes.
+fn header(shape: &[usize]) -> Result<Vec<u8>, String> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
+    // 6 bytes of magic, 2 of version, 2 of length, then the dictionary and its newline.
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let length =
+        u16::try_from(dict.len()).map_err(|_| format!("shape {shape:?}: header too long"))?;
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend(length.to_le_bytes());
+    bytes.extend(dict.as_bytes());
+    Ok(bytes)
 }
 
 impl NpyStream {
@@ -23,19 +48,18 @@ impl NpyStream {
             .iter()
             .try_fold(1usize, |n, &d| n.checked_mul(d))
             .ok_or_else(|| format!("{name}: shape {shape:?} overflows"))?;
+        let header = header(shape).map_err(|e| format!("{name}: {e}"))?;
         let file = File::create(path).map_err(|e| format!("cannot create {name}: {e}"))?;
-        let shape64: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-        let writer = npyz::WriteOptions::new()
-            .dtype(DType::Plain("<f4".parse().expect("a valid type string")))
-            .shape(&shape64)
-            .writer(BufWriter::new(file))
-            .begin_nd()
+        let mut writer = BufWriter::new(file);
+        writer
+            .write_all(&header)
             .map_err(|e| format!("cannot write {name}: {e}"))?;
         Ok(NpyStream {
             writer,
             path: path.to_path_buf(),
             expected,
             written: 0,
+            bytes: Vec::new(),
         })
     }
 
@@ -49,8 +73,11 @@ impl NpyStream {
                 values.len() - room
             ));
         }
+        self.bytes.clear();
+        self.bytes
+            .extend(values.iter().flat_map(|v| v.to_le_bytes()));
         self.writer
-            .extend(values.iter().copied())
+            .write_all(&self.bytes)
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;
         self.written += values.len();
         Ok(())
@@ -65,11 +92,12 @@ impl NpyStream {
                 self.written, self.expected
             ));
         }
-        let synced = self
+        let file = self
             .writer
-            .finish()
-            .and_then(|()| File::open(&self.path)?.sync_all());
-        synced.map_err(|e| format!("cannot write {name}: {e}"))
+            .into_inner()
+            .map_err(|e| format!("cannot write {name}: {}", e.error()))?;
+        file.sync_all()
+            .map_err(|e| format!("cannot write {name}: {e}"))
     }
 }
 
@@ -100,6 +128,20 @@ mod tests {
         short.push(&[1.0]).unwrap();
         let err = short.finish().unwrap_err();
         assert!(err.contains("1 of the 4 values"), "{err}");
+        // The headers numpy 2 writes (`np.save`; npyz spells tuples `(2, 5, )`), byte for byte.
+        for (shape, tuple) in [(&[3usize][..], "(3,)"), (&[4, 5, 64, 64], "(4, 5, 64, 64)")] {
+            let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
+            let mut numpy = b"\x93NUMPY\x01\x00\x76\x00".to_vec();
+            numpy.extend(format!("{dict:<117}\n").as_bytes());
+            assert_eq!(header(shape).unwrap(), numpy, "{shape:?}");
+        }
+        let mut one = NpyStream::create(&path, &[3]).unwrap();
+        one.push(&[1.0, 2.0, 3.0]).unwrap();
+        one.finish().unwrap();
+        assert_eq!(
+            read_npy(&path, &NpyExpect::default()).unwrap().data,
+            [1.0, 2.0, 3.0]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
