@@ -228,6 +228,13 @@ fn npy_errors_name_the_file_the_row_and_what_is_wrong() {
     assert!(err.contains("has 3 bands, --bands names 2 (g,r)"), "{err}");
     let err = import_npy_fails(&input, &three, &out, &["--bands", "g,r,G"]);
     assert!(err.contains("--bands: 'G' is named twice"), "{err}");
+    let empty = dir.join("empty.npy");
+    write_npy(&empty, &[3, 3, 0, 5], &[]).unwrap();
+    let err = import_npy_fails(&empty, &three, &out, &[]);
+    assert!(
+        err.contains("cutouts of 3 bands × 0×5 pixels hold no pixels"),
+        "{err}"
+    );
     let flat = dir.join("flat.npy");
     write_npy(&flat, &[3, 60], &cutout_values(3)).unwrap();
     let err = import_npy_fails(&flat, &three, &out, &[]);

@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(names.len(), cutout.bands());
         let mut sum_before: Vec<u32> = cutout.pixels.iter().map(|v| v.to_bits()).collect();
         let reversed: Vec<String> = names.iter().rev().cloned().collect();
-        cutout.order_bands(&reversed).expect("a file's own names order its bands");
+        cutout
+            .order_bands(&reversed)
+            .expect("a file's own names order its bands");
         let mut sum_after: Vec<u32> = cutout.pixels.iter().map(|v| v.to_bits()).collect();
         sum_before.sort_unstable();
         sum_after.sort_unstable();

@@ -10,7 +10,8 @@ use zcnn::io::npy_rows::NpyRows;
 
 fuzz_target!(|data: &[u8]| {
     let reader = Cursor::new(data);
-    let Ok(mut rows) = NpyRows::from_reader(reader, data.len() as u64, "fuzz.npy", 4, "[n, b, h, w]")
+    let Ok(mut rows) =
+        NpyRows::from_reader(reader, data.len() as u64, "fuzz.npy", 4, "[n, b, h, w]")
     else {
         return;
     };
@@ -20,7 +21,9 @@ fuzz_target!(|data: &[u8]| {
     let mut values = Vec::new();
     let mut read = 0;
     while read < n {
-        let count = rows.read_values(3, &mut values).expect("the bytes were checked");
+        let count = rows
+            .read_values(3, &mut values)
+            .expect("the bytes were checked");
         assert_eq!(values.len(), count * rows.cols());
         for cutout in values.chunks_exact_mut(rows.cols().max(1)) {
             screen_nonfinite(cutout, height, width, true);

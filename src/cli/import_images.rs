@@ -196,10 +196,16 @@ fn import_npy(
     let [_, count, height, width] = rows.shape()[..] else {
         return Err(format!("{}: not a 4-D array", npy.display()));
     };
+    if count == 0 || height == 0 || width == 0 {
+        return Err(format!(
+            "{}: cutouts of {count} bands × {height}×{width} pixels hold no pixels",
+            npy.display()
+        ));
+    }
     let names = band_names(bands, count, &npy.display().to_string())?;
     let sources = npy_rows_of(catalog, rows.rows(), npy)?;
     out.start(count, height, width)?;
-    let per_row = rows.cols().max(1);
+    let per_row = rows.cols();
     let chunk_rows = (CHUNK_BYTES / (4 * per_row)).max(1);
     let bar = ProgressBar::new(catalog.len() as u64);
     let mut values = Vec::new();

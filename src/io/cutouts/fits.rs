@@ -74,8 +74,20 @@ impl FitsCutout {
     }
 }
 
+/// The largest FITS file read as one object's cutout (a 5 × 64 × 64 float64 cube is 160 KiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
 /// Reads the cutout of a FITS file.
 pub fn read_fits_cutout(path: &Path) -> Result<FitsCutout, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(format!(
+            "{}: {size} bytes; a cutout file is at most {MAX_FILE_BYTES} bytes",
+            path.display()
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     parse_fits_cutout(&bytes, &path.display().to_string())
 }
