@@ -620,11 +620,16 @@ fn fits_folder_errors_name_the_file_and_the_hdu() {
         ),
         "{err}"
     );
-    run(
-        &[("d.fits", with_nan)],
+    let unlisted = per_band(&[("g", plane(1.0))], 5, 6);
+    let text = run(
+        &[("d.fits", with_nan), ("e.fits", unlisted)],
         &["--bands", "g,r,i", "--nonfinite", "mask"],
     )
     .expect("masked");
+    assert!(
+        text.contains("note: 1 FITS files in") && text.contains("have no catalogue row"),
+        "{text}"
+    );
     let fractions = column(&out.join("labels.csv"), "masked_fraction");
     assert_eq!(fractions, ["0", "0", &(2.0f64 / 90.0).to_string(), "0"]);
     let images = npy(&out.join("images.npy"));

@@ -314,6 +314,13 @@ fn import_fits(
             catalog.len()
         ));
     }
+    let unlisted = files.len() - catalog.len();
+    if unlisted > 0 {
+        eprintln!(
+            "note: {unlisted} FITS files in {} have no catalogue row and are not imported",
+            dir.display()
+        );
+    }
     // Set by the first file: the band names and the size every other file must have.
     let mut layout: Option<(Vec<String>, usize, usize, PathBuf)> = None;
     let bar = ProgressBar::new(catalog.len() as u64);
