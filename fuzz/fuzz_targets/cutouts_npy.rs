@@ -1,38 +1,39 @@
-//! The streaming NPY reader, opened for cutouts `[n, bands, height, width]`, never panics on
-//! arbitrary bytes: an accepted header's shape fits the bytes exactly, every row reads back
-//! (in order and after a seek), and masking leaves only finite values.
+//! The NPY row reader, as `zcnn import-images` opens cutouts `[n, bands, height, width]`,
+//! never panics on arbitrary bytes (written to a scratch file, as the reader reads files): an
+//! accepted header's shape fits the bytes exactly, every row reads back (in order and out of
+//! order), and masking leaves only finite values.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::io::Cursor;
 use zcnn::io::cutouts::screen_nonfinite;
 use zcnn::io::npy_rows::NpyRows;
 
 fuzz_target!(|data: &[u8]| {
-    let reader = Cursor::new(data);
-    let Ok(mut rows) =
-        NpyRows::from_reader(reader, data.len() as u64, "fuzz.npy", 4, "[n, b, h, w]")
-    else {
+    let path = std::env::temp_dir().join(format!("zcnn-fuzz-cutouts-{}.npy", std::process::id()));
+    std::fs::write(&path, data).expect("a scratch file");
+    let Ok(rows) = NpyRows::open_any(&path) else {
         return;
     };
     let [n, _, height, width] = rows.shape()[..] else {
-        panic!("a 4-D array was accepted with shape {:?}", rows.shape());
+        return;
     };
-    let mut values = Vec::new();
-    let mut read = 0;
-    while read < n {
-        let count = rows
-            .read_values(3, &mut values)
-            .expect("the bytes were checked");
-        assert_eq!(values.len(), count * rows.cols());
-        for cutout in values.chunks_exact_mut(rows.cols().max(1)) {
-            screen_nonfinite(cutout, height, width, true);
-            assert!(cutout.iter().all(|v| v.is_finite()));
-        }
-        read += count;
+    let cols = rows.cols();
+    assert_eq!(cols, rows.shape()[1..].iter().product::<usize>());
+    assert!(
+        n * cols * 4 <= data.len(),
+        "more values than the file holds"
+    );
+    let (mut bytes, mut values) = (Vec::new(), vec![0.0; cols]);
+    for row in (0..n).rev() {
+        rows.read_values_at(row, &mut bytes, &mut values)
+            .expect("the length was checked");
+        screen_nonfinite(&mut values, height, width, true);
+        assert!(values.iter().all(|v| v.is_finite()));
     }
-    if n > 0 {
-        rows.seek_row(n - 1).expect("the last row");
-        assert_eq!(rows.read_values(5, &mut values).expect("readable"), 1);
-    }
+    let mut all = vec![0.0; n * cols];
+    rows.read_values_at(0, &mut bytes, &mut all)
+        .expect("every row");
+    // One row past the end is refused (a row of 0 values still counts as one row).
+    let past = rows.read_values_at(n, &mut bytes, &mut vec![0.0; cols.max(1)]);
+    assert!(past.is_err());
 });

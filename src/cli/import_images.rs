@@ -192,9 +192,13 @@ fn import_npy(
     mask: bool,
     out: &mut Output,
 ) -> Result<Vec<String>, String> {
-    let mut rows = NpyRows::open_rank(npy, 4, "[n, bands, height, width]")?;
+    let rows = NpyRows::open_any(npy)?;
     let [_, count, height, width] = rows.shape()[..] else {
-        return Err(format!("{}: not a 4-D array", npy.display()));
+        return Err(format!(
+            "{}: expected shape [n, bands, height, width], found {:?}",
+            npy.display(),
+            rows.shape()
+        ));
     };
     if count == 0 || height == 0 || width == 0 {
         return Err(format!(
@@ -208,7 +212,7 @@ fn import_npy(
     let per_row = rows.cols();
     let chunk_rows = (CHUNK_BYTES / (4 * per_row)).max(1);
     let bar = ProgressBar::new(catalog.len() as u64);
-    let mut values = Vec::new();
+    let (mut bytes, mut values) = (Vec::new(), Vec::new());
     let mut k = 0;
     while k < sources.len() {
         let first = sources[k];
@@ -218,8 +222,8 @@ fn import_npy(
             .enumerate()
             .take_while(|&(j, &s)| s == first + j)
             .count();
-        rows.seek_row(first)?;
-        rows.read_values(run, &mut values)?;
+        values.resize(run * per_row, 0.0);
+        rows.read_values_at(first, &mut bytes, &mut values)?;
         for (j, cutout) in values.chunks_exact_mut(per_row).enumerate() {
             let place = || {
                 format!(

@@ -1,64 +1,62 @@
-//! Reading an NPY array a chunk of rows at a time, so that `zcnn predict` runs over files of
-//! spectra `[n, pixels]` and `zcnn import-images` over cutouts `[n, bands, height, width]`
-//! larger than memory. A row is one entry along the first axis (all values of the other
-//! axes). The header is checked by the same functions as [`super::npy::read_npy`] (flat
-//! dictionary, float32/float64, C order), except that both byte orders are accepted here
-//! (arrays saved from FITS data are often big-endian); the file length must be exactly the
-//! header plus the values of the shape, whose size is computed with overflow checks.
+//! Reading an NPY array a chunk of rows at a time (in order, for `zcnn predict` over files
+//! larger than memory), or one row at a time anywhere in the file (for training that streams
+//! image cutouts from disk). A row is everything under the first axis: a spectrum of
+//! `[n, pixels]`, or a cutout of `[n, bands, height, width]`. The header is checked by the same
+//! functions as [`super::npy::read_npy`] (flat dictionary, float32/float64, C order), except
+//! that both byte orders are accepted here (arrays saved from FITS data are often big-endian);
+//! the file length must be exactly the header plus the data, whose size (and the size of a
+//! row) is computed with overflow checks.
 
 use super::npy::{check_flat_header, data_size, float_type};
 use npyz::{Endianness, NpyFile, Order};
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 /// Largest header accepted (numpy writes 64–128 bytes; version 2 allows 4 GiB).
 const MAX_HEADER_BYTES: usize = 1 << 20;
 
-/// An open NPY array, read row by row (in order, or from a row chosen by [`NpyRows::seek_row`]).
-pub struct NpyRows<R = BufReader<File>> {
-    reader: R,
-    /// The file's name, for messages.
-    name: String,
+/// An open NPY file, read by rows.
+#[derive(Debug)]
+pub struct NpyRows {
+    file: File,
+    path: PathBuf,
     shape: Vec<usize>,
-    /// Values per row: the product of the axes after the first.
+    rows: usize,
+    /// Values per row: the product of the shape after the first axis.
     cols: usize,
     /// Bytes per value: 4 (float32) or 8 (float64).
     width: usize,
     big_endian: bool,
-    /// Offset of row 0 in the file.
-    data_start: u64,
+    /// Where the data start (the header's length).
+    offset: u64,
     next_row: usize,
     buffer: Vec<u8>,
 }
 
 impl NpyRows {
-    /// Opens a file of spectra `[n, pixels]` and checks its header and length. Errors name
+    /// Opens an array of spectra `[n, pixels]` and checks its header and length. Errors name
     /// the file.
     pub fn open(path: &Path) -> Result<Self, String> {
-        Self::open_rank(path, 2, "[n, pixels]")
+        let rows = Self::open_any(path)?;
+        if rows.shape.len() != 2 {
+            return Err(format!(
+                "{}: expected shape [n, pixels], found {:?}",
+                path.display(),
+                rows.shape
+            ));
+        }
+        Ok(rows)
     }
 
-    /// Opens an array of `rank` axes (`layout` spells them for the messages, e.g.
-    /// `"[n, bands, height, width]"`).
-    pub fn open_rank(path: &Path, rank: usize, layout: &str) -> Result<Self, String> {
-        let name = path.display().to_string();
+    /// Opens an array of any rank ≥ 1 (rows along the first axis) and checks its header and
+    /// length. Errors name the file.
+    pub fn open_any(path: &Path) -> Result<Self, String> {
+        let name = path.display();
         let file = File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
         let file_bytes = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
-        NpyRows::from_reader(BufReader::new(file), file_bytes, &name, rank, layout)
-    }
-}
-
-impl<R: Read + Seek> NpyRows<R> {
-    /// Reads the header from `reader` (positioned at the start of an NPY file of `file_bytes`
-    /// bytes, named `name` in messages) and checks it as [`NpyRows::open_rank`] does.
-    pub fn from_reader(
-        mut reader: R,
-        file_bytes: u64,
-        name: &str,
-        rank: usize,
-        layout: &str,
-    ) -> Result<Self, String> {
+        let mut reader = &file;
         // Magic (6), version (2), header length: u16 in version 1, u32 from version 2 on.
         let mut preamble = [0u8; 12];
         reader
@@ -95,23 +93,27 @@ impl<R: Read + Seek> NpyRows<R> {
                 "{name}: the array is in Fortran order; expected C order"
             ));
         }
-        let found = parsed.header().shape().to_vec();
-        if found.len() != rank {
-            return Err(format!("{name}: expected shape {layout}, found {found:?}"));
-        }
-        let shape = found
+        let shape = parsed
+            .header()
+            .shape()
             .iter()
-            .map(|&d| usize::try_from(d))
+            .map(|&v| usize::try_from(v))
             .collect::<Result<Vec<usize>, _>>()
-            .map_err(|_| format!("{name}: shape {found:?} too large"))?;
-        // The same checked product as the whole-file reader (`npy::data_size`).
+            .map_err(|_| format!("{name}: shape {:?} too large", parsed.header().shape()))?;
+        let Some((&rows, rest)) = shape.split_first() else {
+            return Err(format!("{name}: a scalar array has no rows"));
+        };
+        // The same checked product as the whole-file reader (`npy::data_size`); a row's size
+        // too, as it is not bounded by the total when there are no rows (shape [0, 2^40, 2^40]).
         let too_large = || {
             format!(
                 "{name}: shape {shape:?} of {width}-byte values is larger than memory can \
                  address (the file holds {file_bytes} bytes)"
             )
         };
-        let cols = data_size(&shape[1..], 1).ok_or_else(too_large)?;
+        let cols = data_size(rest, width)
+            .map(|bytes| bytes / width)
+            .ok_or_else(too_large)?;
         let data_bytes = data_size(&shape, width)
             .and_then(|v| v.checked_add(header.len()))
             .ok_or_else(too_large)?;
@@ -121,26 +123,17 @@ impl<R: Read + Seek> NpyRows<R> {
             ));
         }
         Ok(Self {
-            reader,
-            name: name.to_string(),
+            offset: header.len() as u64,
+            file,
+            path: path.to_path_buf(),
+            shape,
+            rows,
             cols,
             width,
             big_endian: order == Endianness::Big,
-            data_start: header.len() as u64,
             next_row: 0,
             buffer: Vec::new(),
-            shape,
         })
-    }
-
-    /// Number of rows (spectra, cutouts).
-    pub fn rows(&self) -> usize {
-        self.shape[0]
-    }
-
-    /// Values per row (pixels of a spectrum, bands × height × width of a cutout).
-    pub fn cols(&self) -> usize {
-        self.cols
     }
 
     /// The array's shape.
@@ -148,79 +141,99 @@ impl<R: Read + Seek> NpyRows<R> {
         &self.shape
     }
 
-    /// Whether the values are stored as float64 (converted to f32 on reading).
-    pub fn is_float64(&self) -> bool {
-        self.width == 8
+    /// Number of rows (spectra, cutouts).
+    pub fn rows(&self) -> usize {
+        self.rows
     }
 
-    /// Makes `row` the next row to read (`row` ≤ [`NpyRows::rows`]).
-    pub fn seek_row(&mut self, row: usize) -> Result<(), String> {
-        if row > self.rows() {
-            return Err(format!(
-                "{}: row {row} is beyond the {} rows of the array",
-                self.name,
-                self.rows()
-            ));
-        }
-        if row != self.next_row {
-            // Within the file: checked against its length when it was opened.
-            let offset = self.data_start + (row * self.cols * self.width) as u64;
-            self.reader
-                .seek(SeekFrom::Start(offset))
-                .map_err(|e| format!("{}: cannot seek to row {row}: {e}", self.name))?;
-            self.next_row = row;
-        }
-        Ok(())
+    /// Values per row.
+    pub fn cols(&self) -> usize {
+        self.cols
     }
 
-    /// Reads the next (at most) `max_rows` rows into `out` (replacing its content), converted
-    /// to f32, and returns how many were read (0 at the end). Values are not checked: a
-    /// float64 beyond the f32 range becomes infinite.
-    pub fn read_values(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize, String> {
-        let count = max_rows.min(self.rows() - self.next_row);
-        self.buffer.resize(count * self.cols * self.width, 0);
-        self.reader
-            .read_exact(&mut self.buffer)
-            .map_err(|e| format!("{}: rows {}..: {e}", self.name, self.next_row))?;
-        out.clear();
-        let big = self.big_endian;
-        if self.width == 4 {
-            out.extend(self.buffer.chunks_exact(4).map(|b| {
-                let b = b.try_into().expect("4");
-                if big {
-                    f32::from_be_bytes(b)
-                } else {
-                    f32::from_le_bytes(b)
-                }
-            }));
-        } else {
-            out.extend(self.buffer.chunks_exact(8).map(|b| {
-                let b = b.try_into().expect("8");
-                (if big {
-                    f64::from_be_bytes(b)
-                } else {
-                    f64::from_le_bytes(b)
-                }) as f32
-            }));
-        }
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the next (at most) `max_rows` rows into `out` (replacing its content) and returns
+    /// how many were read (0 at the end). Non-finite values are errors naming row and column.
+    pub fn read_chunk(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize, String> {
+        let count = max_rows.min(self.rows - self.next_row);
+        out.resize(count * self.cols, 0.0);
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let read = self.read_rows_at(self.next_row, &mut buffer, out);
+        self.buffer = buffer;
+        read?;
         self.next_row += count;
         Ok(count)
     }
 
-    /// [`NpyRows::read_values`], where non-finite values are errors naming row and column.
-    pub fn read_chunk(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize, String> {
-        let first_row = self.next_row;
-        let count = self.read_values(max_rows, out)?;
+    /// Reads the `out.len() / cols` rows from `first` on into `out`, anywhere in the file and
+    /// from any thread (`bytes` is scratch space). Non-finite values are errors naming the row
+    /// and the value's index in it.
+    pub fn read_rows_at(
+        &self,
+        first: usize,
+        bytes: &mut Vec<u8>,
+        out: &mut [f32],
+    ) -> Result<(), String> {
+        self.read_values_at(first, bytes, out)?;
         if let Some(i) = out.iter().position(|v| !v.is_finite()) {
             return Err(format!(
-                "{}: row {}, pixel {} is {} (values must be finite)",
-                self.name,
-                first_row + i / self.cols,
+                "{}: row {}, value {} is {} (values must be finite)",
+                self.path.display(),
+                first + i / self.cols,
                 i % self.cols,
                 out[i]
             ));
         }
-        Ok(count)
+        Ok(())
+    }
+
+    /// [`NpyRows::read_rows_at`] without the check: NaN and infinite values are returned as
+    /// they are (a float64 beyond the f32 range becomes infinite), for callers that mask them.
+    pub fn read_values_at(
+        &self,
+        first: usize,
+        bytes: &mut Vec<u8>,
+        out: &mut [f32],
+    ) -> Result<(), String> {
+        let count = out.len() / self.cols.max(1);
+        if first + count > self.rows {
+            return Err(format!(
+                "{}: rows {first}..{} asked of {}",
+                self.path.display(),
+                first + count,
+                self.rows
+            ));
+        }
+        bytes.resize(out.len() * self.width, 0);
+        let at = self.offset + (first * self.cols * self.width) as u64;
+        self.file
+            .read_exact_at(bytes, at)
+            .map_err(|e| format!("{}: rows {first}..: {e}", self.path.display()))?;
+        let big = self.big_endian;
+        if self.width == 4 {
+            for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                let b = b.try_into().expect("4");
+                *v = if big {
+                    f32::from_be_bytes(b)
+                } else {
+                    f32::from_le_bytes(b)
+                };
+            }
+        } else {
+            for (v, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                let b = b.try_into().expect("8");
+                *v = (if big {
+                    f64::from_be_bytes(b)
+                } else {
+                    f64::from_le_bytes(b)
+                }) as f32;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -228,8 +241,6 @@ impl<R: Read + Seek> NpyRows<R> {
 mod tests {
     use super::*;
     use crate::io::npy::{npy_bytes, write_npy};
-    use std::io::Cursor;
-    use std::path::PathBuf;
 
     fn scratch(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!("zcnn-npyrows-{name}-{}.npy", std::process::id()))
@@ -263,20 +274,19 @@ mod tests {
         let mut bytes = npy_bytes(&[2, 2], &[1.0, 2.0, 3.0, 4.0]).unwrap();
         bytes.pop();
         std::fs::write(&path, &bytes).unwrap();
-        let err = NpyRows::open(&path).err().expect("truncated");
+        let err = NpyRows::open(&path).expect_err("truncated");
         assert!(
             err.contains("zcnn-npyrows-bad") && err.contains("bytes"),
             "{err}"
         );
         std::fs::write(&path, npy_bytes(&[4], &[1.0; 4]).unwrap()).unwrap();
         assert!(NpyRows::open(&path)
-            .err()
-            .expect("1-D")
+            .expect_err("1-D")
             .contains("[n, pixels]"));
         std::fs::write(&path, npy_bytes(&[1, 2], &[1.0, f32::NAN]).unwrap()).unwrap();
         let mut rows = NpyRows::open(&path).unwrap();
         let err = rows.read_chunk(8, &mut Vec::new()).expect_err("NaN");
-        assert!(err.contains("row 0, pixel 1"), "{err}");
+        assert!(err.contains("row 0, value 1"), "{err}");
         std::fs::write(&path, b"\x93NUMPY\x01\x00").unwrap();
         assert!(NpyRows::open(&path).is_err());
         std::fs::remove_file(&path).unwrap();
@@ -297,14 +307,12 @@ mod tests {
         bytes
     }
 
-    fn from_bytes(bytes: &[u8], rank: usize) -> Result<NpyRows<Cursor<&[u8]>>, String> {
-        NpyRows::from_reader(
-            Cursor::new(bytes),
-            bytes.len() as u64,
-            "x.npy",
-            rank,
-            "[n, b, h, w]",
-        )
+    fn open_bytes(name: &str, bytes: &[u8]) -> Result<NpyRows, String> {
+        let path = scratch(name);
+        std::fs::write(&path, bytes).unwrap();
+        let rows = NpyRows::open_any(&path);
+        std::fs::remove_file(&path).unwrap();
+        rows
     }
 
     #[test]
@@ -317,41 +325,45 @@ mod tests {
         let be64: Vec<u8> = values.iter().flat_map(|v| v.to_be_bytes()).collect();
         for (descr, data) in [("<f4", le32), (">f4", be32), ("<f8", le64), (">f8", be64)] {
             let bytes = handmade(descr, "(3, 2, 2, 2)", &data);
-            let mut rows = from_bytes(&bytes, 4).expect(descr);
+            let rows = open_bytes("orders", &bytes).expect(descr);
             assert_eq!((rows.rows(), rows.cols()), (3, 8), "{descr}");
             assert_eq!(rows.shape(), [3, 2, 2, 2]);
-            let mut out = Vec::new();
-            assert_eq!(rows.read_values(5, &mut out).unwrap(), 3);
+            let mut out = vec![0.0; 24];
+            rows.read_values_at(0, &mut Vec::new(), &mut out).unwrap();
             assert_eq!(out, expected, "{descr}");
+            // Rows out of order.
+            let mut one = vec![0.0; 8];
+            rows.read_values_at(2, &mut Vec::new(), &mut one).unwrap();
+            assert_eq!(one, expected[16..]);
         }
     }
 
     #[test]
-    fn seek_row_reads_rows_out_of_order() {
-        let data: Vec<f32> = (0..12).map(|v| v as f32).collect();
-        let bytes = npy_bytes(&[4, 3], &data).unwrap();
-        let mut rows = from_bytes(&bytes, 2).unwrap();
-        let mut out = Vec::new();
-        rows.seek_row(2).unwrap();
-        assert_eq!(rows.read_values(1, &mut out).unwrap(), 1);
-        assert_eq!(out, [6.0, 7.0, 8.0]);
-        rows.seek_row(0).unwrap();
-        assert_eq!(rows.read_values(2, &mut out).unwrap(), 2);
-        assert_eq!(out, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
-        let err = rows.seek_row(5).unwrap_err();
-        assert!(err.contains("row 5 is beyond the 4 rows"), "{err}");
+    fn unchecked_reads_return_non_finite_values_and_stay_in_bounds() {
+        let bytes = npy_bytes(&[2, 3], &[1.0, f32::NAN, 2.0, 3.0, 4.0, f32::INFINITY]).unwrap();
+        let rows = open_bytes("unchecked", &bytes).unwrap();
+        let mut out = vec![0.0; 6];
+        rows.read_values_at(0, &mut Vec::new(), &mut out).unwrap();
+        assert!(out[1].is_nan() && out[5] == f32::INFINITY);
+        let err = rows.read_rows_at(0, &mut Vec::new(), &mut out).unwrap_err();
+        assert!(err.contains("row 0, value 1 is NaN"), "{err}");
+        let err = rows
+            .read_values_at(1, &mut Vec::new(), &mut out)
+            .unwrap_err();
+        assert!(err.contains("rows 1..3 asked of 2"), "{err}");
     }
 
     #[test]
-    fn wrong_rank_overflowing_shapes_and_other_dtypes_are_refused() {
-        let bytes = npy_bytes(&[2, 3], &[0.0; 6]).unwrap();
-        let err = from_bytes(&bytes, 4).err().unwrap();
-        assert_eq!(err, "x.npy: expected shape [n, b, h, w], found [2, 3]");
+    fn overflowing_shapes_and_other_dtypes_are_refused() {
         let huge = handmade("<f4", "(1, 4294967296, 4294967296, 2)", &[]);
-        let err = from_bytes(&huge, 4).err().unwrap();
+        let err = open_bytes("huge", &huge).unwrap_err();
+        assert!(err.contains("larger than memory can address"), "{err}");
+        // No rows: the total is 0 bytes, but a row's size still overflows.
+        let empty = handmade("<f4", "(0, 4294967296, 4294967296, 2)", &[]);
+        let err = open_bytes("empty", &empty).unwrap_err();
         assert!(err.contains("larger than memory can address"), "{err}");
         let int = handmade("<i4", "(1, 1, 1, 1)", &[0; 4]);
-        let err = from_bytes(&int, 4).err().unwrap();
+        let err = open_bytes("int", &int).unwrap_err();
         assert!(err.contains("'<i4'") && err.contains("'>f4'"), "{err}");
     }
 }
