@@ -6,13 +6,19 @@
 
 Every spectrum overlaps the `seed` grid (11,000-20,000 A): a smooth continuum and one emission
 line, so that `zcnn import --grid seed` has something to rebin.
+
+`python scripts/make_fits_fixtures.py cutouts` writes only tests/data/cutouts/ (galaxy cutouts
+for `zcnn import-images`, see `cutouts()`).
 """
+import sys
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "fits"
+CUTOUTS = OUT.parent / "cutouts"
+BANDS = ["g", "r", "i"]
 
 
 def spectrum(lam, line):
@@ -91,10 +97,55 @@ def template_table():
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(OUT / "template.fits", overwrite=True)
 
 
+def cutout_pixels(k):
+    """Object k's cutout [3 bands, 6 rows, 5 columns]: multiples of 0.5 from 10 up, so that
+    every integer encoding below (BSCALE 0.5, BZERO 10) stores them exactly; no two pixels of
+    the set are equal, so a swapped band, axis or object shows."""
+    values = 10.0 + 0.5 * (np.arange(90) + 90 * k)
+    return values.reshape(3, 6, 5)
+
+
+def cutouts():
+    """Three objects written twice by astropy, once per layout zcnn import-images reads, and
+    the expected images.npy (catalogue order: b, a, c):
+    - cube/<id>.fits: one float32 primary cube (NAXIS3 = 3 bands);
+    - bands/<id>.fits: an empty primary and one 2-D image HDU per band named by FILTER, in
+      the order i, g, r (the reader must reorder them to g, r, i), each object another BITPIX:
+      a: uint8 with BSCALE = 0.5, BZERO = 10; b: float64; c: int16 with BSCALE = 0.5, BZERO = 10.
+    """
+    for sub in ("cube", "bands"):
+        (CUTOUTS / sub).mkdir(parents=True, exist_ok=True)
+    encodings = {"a": "uint8", "b": None, "c": "int16"}
+    for k, name in enumerate(["a", "b", "c"]):
+        pixels = cutout_pixels(k)
+        fits.PrimaryHDU(pixels.astype(np.float32)).writeto(
+            CUTOUTS / "cube" / f"{name}.fits", overwrite=True
+        )
+        hdus = [fits.PrimaryHDU()]
+        for band in ["i", "g", "r"]:
+            plane = pixels[BANDS.index(band)]
+            hdu = fits.ImageHDU(plane.astype(np.float64), name=f"IMG_{band.upper()}")
+            hdu.header["FILTER"] = band
+            if encodings[name] is not None:
+                hdu.scale(encodings[name], bscale=0.5, bzero=10.0)
+            hdus.append(hdu)
+        fits.HDUList(hdus).writeto(CUTOUTS / "bands" / f"{name}.fits", overwrite=True)
+    order = ["b", "a", "c"]
+    expected = np.stack([cutout_pixels(["a", "b", "c"].index(n)) for n in order])
+    np.save(CUTOUTS / "expected.npy", expected.astype(np.float32))
+    rows = ["id,z,ebv,mag_g,magerr_g,type"]
+    rows += [f"{n},{0.1 * (i + 1):.1f},0.0{i + 1},{18 + i}.5,0.05,{i}" for i, n in enumerate(order)]
+    (CUTOUTS / "catalog.csv").write_text("\n".join(rows) + "\n")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["cutouts"]:
+        cutouts()
+        sys.exit(0)
     OUT.mkdir(parents=True, exist_ok=True)
     sdss_like("spec-0001-51000-0001.fits", 14_439.0, nan_at=700)
     sdss_like("spec-0001-51000-0002.fits", 17_000.0)
     linear_image()
     loglam_image()
     template_table()
+    cutouts()

@@ -10,8 +10,8 @@ use super::pipeline::{self, build_model, check, check_run, optimizer, splits};
 use super::progress::Progress;
 use super::report;
 use super::{
-    images, import, outputs, predict_sink, row_labels, Command, Common, NonFinite, Overrides,
-    Threads,
+    images, import, import_images, outputs, predict_sink, row_labels, Command, Common, NonFinite,
+    Overrides, Threads,
 };
 use crate::io::fits::FitsOptions;
 use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
@@ -121,6 +121,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             })
             .map(|()| Outcome::Done)
         }
+        Command::ImportImages(args) => import_images::run(&args).map(|()| Outcome::Done),
         Command::Train {
             data,
             out,

@@ -12,6 +12,7 @@ mod files;
 pub mod image_data;
 mod images;
 mod import;
+mod import_images;
 mod labels;
 mod outputs;
 #[cfg(feature = "parquet")]
@@ -172,6 +173,9 @@ pub enum Command {
         #[command(flatten)]
         overwrite: Overwrite,
     },
+    /// Import real galaxy cutouts (an NPY array or a folder of FITS files, and a CSV catalogue)
+    /// into an image dataset folder: images.npy, labels.csv, images.toml.
+    ImportImages(import_images::ImportImages),
     /// Train a model on a simulated dataset; writes a checkpoint every epoch.
     Train {
         /// Dataset folder written by `zcnn simulate`.
@@ -266,7 +270,7 @@ pub enum Command {
     },
 }
 
-/// `--nonfinite` of `zcnn import`.
+/// `--nonfinite` of `zcnn import` and `zcnn import-images`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum NonFinite {
     Reject,

@@ -1,11 +1,14 @@
 //! Files: atomic writes (always), and with the `cli` feature safetensors checkpoints, NPY
-//! arrays, FITS spectra, CSV redshift catalogues and photometric catalogues (CSV or FITS).
+//! arrays, FITS spectra, galaxy cutouts, CSV redshift catalogues and photometric catalogues
+//! (CSV or FITS).
 
 pub mod atomic;
 #[cfg(feature = "cli")]
 pub mod catalog;
 #[cfg(feature = "cli")]
 pub mod checkpoint;
+#[cfg(feature = "cli")]
+pub mod cutouts;
 #[cfg(feature = "cli")]
 pub mod fits;
 #[cfg(feature = "cli")]

@@ -137,9 +137,21 @@ pub(crate) fn check_flat_header(bytes: &[u8]) -> Result<()> {
 
 /// Bytes per value of a little-endian `float32` or `float64` dtype; an error otherwise.
 pub(crate) fn float_width(dtype: &DType) -> Result<usize> {
+    match float_type(dtype) {
+        Ok((width, Endianness::Little)) => Ok(width),
+        _ => Err(Error(format!(
+            "dtype '{}': expected little-endian float32 ('<f4') or float64 ('<f8')",
+            dtype.descr()
+        ))),
+    }
+}
+
+/// Bytes per value and byte order of a `float32` or `float64` dtype of either byte order
+/// (`'<f4'`, `'>f4'`, `'<f8'`, `'>f8'`); an error otherwise.
+pub(crate) fn float_type(dtype: &DType) -> Result<(usize, Endianness)> {
     let wrong = || {
         Error(format!(
-            "dtype '{}': expected little-endian float32 ('<f4') or float64 ('<f8')",
+            "dtype '{}': expected float32 or float64 ('<f4', '>f4', '<f8' or '>f8')",
             dtype.descr()
         ))
     };
@@ -147,11 +159,11 @@ pub(crate) fn float_width(dtype: &DType) -> Result<usize> {
         return Err(wrong());
     };
     let width = ts.size_field() as usize;
-    let little = ts.endianness() == Endianness::Little;
-    if ts.type_char() != TypeChar::Float || !(width == 4 || width == 8) || !little {
+    let ordered = matches!(ts.endianness(), Endianness::Little | Endianness::Big);
+    if ts.type_char() != TypeChar::Float || !(width == 4 || width == 8) || !ordered {
         return Err(wrong());
     }
-    Ok(width)
+    Ok((width, ts.endianness()))
 }
 
 fn check_shape(want: &[Option<usize>], found: &[usize]) -> Result<()> {

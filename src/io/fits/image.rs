@@ -24,10 +24,28 @@ pub(super) fn read(
         }
     };
     let (lambda, lambda_name) = wavelengths(header, n)?;
+    let stored = physical_values(fits, hdu, n)?;
+    Ok(Columns {
+        lambda,
+        flux: stored,
+        ivar: None,
+        bad: None,
+        names: [lambda_name, "the image".into(), String::new()],
+    })
+}
+
+/// The first `n` pixel values of an image HDU in physical units: BSCALE · stored + BZERO, with
+/// integer pixels equal to BLANK undefined (NaN; FITS 4.0 §4.4.2.5). An error if the data unit
+/// holds fewer than `n` pixels or a keyword is not a finite number.
+pub(crate) fn physical_values(
+    fits: &mut Fits<Cursor<&[u8]>>,
+    hdu: &fitsrs::fits::HDU<Image>,
+    n: usize,
+) -> Result<Vec<f64>, String> {
+    let header = hdu.get_header();
     let scale = number(header, "BSCALE")?.unwrap_or(1.0);
     let zero = number(header, "BZERO")?.unwrap_or(0.0);
     let blank = number(header, "BLANK")?;
-    // Integer pixels equal to BLANK are undefined (FITS 4.0 §4.4.2.5).
     let int = |v: i64| {
         if blank == Some(v as f64) {
             f64::NAN
@@ -49,13 +67,8 @@ pub(super) fn read(
             stored.len()
         ));
     }
-    Ok(Columns {
-        lambda,
-        flux: stored.iter().map(|v| zero + scale * v).collect(),
-        ivar: None,
-        bad: None,
-        names: [lambda_name, "the image".into(), String::new()],
-    })
+    // physical = BZERO + BSCALE · stored (FITS 4.0 §5.3, eq. 3).
+    Ok(stored.iter().map(|v| zero + scale * v).collect())
 }
 
 /// λ \[Å\] of pixels i = 0..n (FITS pixel p = i + 1), and the keywords they came from.

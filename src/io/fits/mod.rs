@@ -28,6 +28,8 @@ pub(crate) use layout::{check as check_layout, parse_tform};
 #[cfg(test)]
 mod tests;
 
+pub(crate) use image::physical_values;
+
 use fitsrs::card::Value;
 use fitsrs::hdu::header::ValueMap;
 use fitsrs::{Fits, HDU};
@@ -98,17 +100,26 @@ pub fn parse_fits_spectrum(
     source: &str,
     options: &FitsOptions,
 ) -> Result<FitsSpectrum, String> {
+    let (place, columns) = read_guarded(bytes, source, |bytes| read_hdus(bytes, options))?;
+    columns
+        .validate(options)
+        .map_err(|e| format!("{source}: {place}: {e}"))
+}
+
+/// Checks the structure of `bytes` ([`layout::check`]), then runs `read` (which walks them
+/// with fitsrs); every error is prefixed by `source`.
+pub(crate) fn read_guarded<T>(
+    bytes: &[u8],
+    source: &str,
+    read: impl FnOnce(&[u8]) -> Result<T, String> + std::panic::UnwindSafe,
+) -> Result<T, String> {
     layout::check(bytes).map_err(|e| format!("{source}: {e}"))?;
     // Last resort: layout::check refuses every input known to make fitsrs 0.4.1 panic, but
     // that crate indexes and slices without bounds checks in more places than a check can
     // mirror; a panic there must still reach the user as an error, not an abort.
-    let read = std::panic::catch_unwind(|| read_hdus(bytes, options)).unwrap_or_else(|_| {
-        Err("the FITS reader (fitsrs) failed on malformed content".to_string())
-    });
-    let (place, columns) = read.map_err(|e| format!("{source}: {e}"))?;
-    columns
-        .validate(options)
-        .map_err(|e| format!("{source}: {place}: {e}"))
+    std::panic::catch_unwind(|| read(bytes))
+        .unwrap_or_else(|_| Err("the FITS reader (fitsrs) failed on malformed content".into()))
+        .map_err(|e| format!("{source}: {e}"))
 }
 
 /// What an HDU holds before validation; `names` say where λ, flux and ivar came from.
