@@ -1,6 +1,8 @@
 //! Human-readable reports of a run.
 
 #[cfg(feature = "cli")]
+pub mod lines;
+#[cfg(feature = "cli")]
 pub mod plots;
 #[cfg(feature = "cli")]
 pub mod selection;

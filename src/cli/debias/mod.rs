@@ -11,6 +11,7 @@
 //! - Step 4 (§1.10): the bulk-bias correction of the last step's estimates.
 
 pub mod heads;
+mod plots;
 pub mod steps;
 pub mod study;
 

@@ -15,7 +15,13 @@ use std::path::Path;
 use std::time::Instant;
 
 /// The files the study writes into its folder (besides each step's own folder).
-pub const FILES: [&str; 2] = ["study.json", "study.md"];
+pub const FILES: [&str; 5] = [
+    "study.json",
+    "study.md",
+    super::plots::FILES[0],
+    super::plots::FILES[1],
+    super::plots::FILES[2],
+];
 
 /// The residual slope is fitted above this z, where the paper's figures show the trend (§1.12).
 pub const SLOPE_ABOVE: f64 = 0.15;
@@ -184,6 +190,7 @@ pub fn write(
     let table = table(results, &metrics);
     let md_path = out.join(FILES[1]);
     write_atomic(&md_path, table.as_bytes()).map_err(|e| format!("{}: {e}", md_path.display()))?;
+    super::plots::write(out, base, rows, results, &metrics, z_spec)?;
     println!("{table}");
     println!("study: {}", out.display());
     Ok(())
