@@ -174,7 +174,7 @@ fn factorised_steps(
             heads = fine_tune_heads(c.config, &mut full, &data)?;
             let z3 = estimates(&mut heads, &test_features, &binning)?;
             let note = format!(
-                "{} bins over [{}, {}); σ₁ per output {:.2?}",
+                "{} bins over [{:.3}, {:.3}); σ₁ per output {:.2?}",
                 binning.bins(),
                 binning.z_min(),
                 binning.z_max(),
