@@ -124,7 +124,6 @@ lr = 0.001
 test_fraction = 0.3
 
 [debias]
-magnitude = "mag_obs_r"
 r_min = 15.5
 row_width = 0.5
 rows = 11
@@ -255,7 +254,7 @@ fn bad_steps_and_a_missing_magnitude_column_are_errors() {
     assert!(run(&["--steps", "0,7"]).contains("unknown step 7"));
     assert!(run(&["--steps", "1,3"]).contains("step 3 needs step 2"));
     assert!(run(&["--steps", "0,x"]).contains("'x' is not a step number"));
-    let missing = STUDY_CONFIG.replace("mag_obs_r", "mag_nope");
+    let missing = STUDY_CONFIG.replace("[debias]", "[debias]\nmagnitude = \"mag_nope\"");
     std::fs::write(&config, missing).unwrap();
     let err = run(&[]);
     assert!(

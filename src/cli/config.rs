@@ -23,9 +23,9 @@ pub struct DebiasConfig {
     /// The steps to run, in order: 0 (baseline), 1 (factorised output), 2 (balanced heads),
     /// 3 (extended range, soft shifted labels), 4 (bulk-bias calibration).
     pub steps: Vec<usize>,
-    /// The `labels.csv` column (or, for the catalogue, the table column) with each object's r
-    /// magnitude.
-    pub magnitude: String,
+    /// The `labels.csv` column with each object's r magnitude. Absent: `mag_r`, or for the
+    /// catalogue estimator the `[catalog]` table's magnitude in its reference band.
+    pub magnitude: Option<String>,
     /// Magnitude rows (§1.5): `rows` (odd, 2m − 1) rows of `row_width` mag from `r_min`.
     pub r_min: f64,
     pub row_width: f64,
@@ -46,7 +46,7 @@ impl Default for DebiasConfig {
     fn default() -> Self {
         DebiasConfig {
             steps: vec![0, 1, 2, 3, 4],
-            magnitude: "mag_r".into(),
+            magnitude: None,
             r_min: 12.5,
             row_width: 0.5,
             rows: 11,

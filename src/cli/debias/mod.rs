@@ -16,7 +16,7 @@ pub mod steps;
 pub mod study;
 
 use super::config::{DebiasConfig, RunConfig};
-use super::data_folder::DataFolder;
+use super::data_folder::{read_catalog, DataFolder};
 use super::labels::read_labels;
 use super::pipeline::{self, build_model, splits};
 use crate::model::Model;
@@ -67,7 +67,7 @@ pub fn run(
     }
     let set = DataFolder::open(data_dir, config)?;
     let [train_range, _, test] = splits(set.len(), &config.train)?;
-    let magnitudes = magnitudes(&set, data_dir, &d.magnitude)?;
+    let magnitudes = magnitudes(config, &set, data_dir)?;
     let rows = MagnitudeRows::new(d.r_min, d.row_width, d.rows)?;
     let context = Context {
         config,
@@ -322,12 +322,21 @@ fn pick<T: Copy>(values: &[T], indices: &[usize]) -> Vec<T> {
     indices.iter().map(|&i| values[i]).collect()
 }
 
-/// Every object's r magnitude: the column `column` of the folder's `labels.csv`.
-fn magnitudes(set: &DataFolder, data_dir: &Path, column: &str) -> Result<Vec<f64>, String> {
+/// The column of `labels.csv` read when `[debias] magnitude` is absent (images, spectra).
+const DEFAULT_MAGNITUDE: &str = "mag_r";
+
+/// Every object's r magnitude: the column `[debias] magnitude` of the folder's `labels.csv`;
+/// when it is absent, `mag_r`, or for the catalogue the table's reference-band magnitude.
+fn magnitudes(config: &RunConfig, set: &DataFolder, data_dir: &Path) -> Result<Vec<f64>, String> {
+    let column = match (&config.debias.magnitude, set) {
+        (Some(column), _) => column.as_str(),
+        (None, DataFolder::Catalog { .. }) => return reference_magnitudes(config, data_dir),
+        (None, _) => DEFAULT_MAGNITUDE,
+    };
     let path = set.labels(data_dir).ok_or_else(|| {
         format!(
-            "debias.magnitude: the magnitudes are read from labels.csv, and {} has none for \
-             this table",
+            "debias.magnitude: '{column}' is read from labels.csv, and {} has none for this \
+             table (leave debias.magnitude out to use the table's reference band)",
             data_dir.display()
         )
     })?;
@@ -338,6 +347,28 @@ fn magnitudes(set: &DataFolder, data_dir: &Path, column: &str) -> Result<Vec<f64
             path.display()
         )
     })
+}
+
+/// The magnitudes of the `[catalog]` table in its reference band.
+fn reference_magnitudes(config: &RunConfig, data_dir: &Path) -> Result<Vec<f64>, String> {
+    let c = &config.catalog;
+    let table = read_catalog(&data_dir.join(&c.table), c, false)?;
+    let bands = table.bands.len();
+    let at = table
+        .bands
+        .iter()
+        .position(|b| *b == c.reference)
+        .ok_or_else(|| {
+            format!(
+                "{}: the reference band '{}' is not among the bands",
+                table.source, c.reference
+            )
+        })?;
+    Ok(table
+        .mags
+        .chunks_exact(bands)
+        .map(|m| f64::from(m[at]))
+        .collect())
 }
 
 /// The `[debias]` numbers: rows, N_th, epochs, batches and learning rates.
