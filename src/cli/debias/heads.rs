@@ -170,3 +170,63 @@ pub fn estimates(
         .map(|pdf| argmax_bin(binning, pdf).map(|j| binning.center(j)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A factorised model on 3 features whose heads ignore their input: zero weights, and the
+    /// biases `magnitude` (head 0) and `redshift[k]` (head k + 1).
+    fn constant_heads(magnitude: [f32; 2], redshift: [[f32; 4]; 2]) -> Model {
+        let mut trunk = Sequential::new(Dims::Flat(3));
+        trunk.push_with(Flatten::new).unwrap();
+        let heads = factorised_heads(Dims::Flat(3), 2, 4).unwrap();
+        let mut model = Model::new(trunk, heads, 0, 1).unwrap();
+        let biases: [&[f32]; 3] = [&magnitude, &redshift[0], &redshift[1]];
+        for (h, bias) in biases.iter().enumerate() {
+            let range = model.head_range(h);
+            let params = &mut model.params_mut()[range];
+            params.fill(0.0);
+            let at = params.len() - bias.len();
+            params[at..].copy_from_slice(bias);
+        }
+        model
+    }
+
+    #[test]
+    fn estimates_are_the_mode_of_the_mixture_of_the_right_heads() {
+        let binning = ZBinning::new(0.0, 0.4, 4).unwrap();
+        let features = Features {
+            width: 3,
+            values: vec![0.1, -0.2, 0.3, 1.0, 2.0, -1.0],
+        };
+        // Head z0 peaks in bin 0, head z1 in bin 2; the magnitude head weighs them 1 : 3.
+        let peaks = [[8.0, 0.0, 0.0, 0.0], [0.0, 0.0, 8.0, 0.0]];
+        let full = constant_heads([0.0, 3f32.ln()], peaks);
+        let mut heads = head_model(&full).unwrap();
+        let z = estimates(&mut heads, &features, &binning).unwrap();
+        assert_eq!(z, vec![binning.center(2); 2]);
+        // Weighing them 3 : 1 moves the mode to head z0's peak.
+        let full = constant_heads([3f32.ln(), 0.0], peaks);
+        let mut heads = head_model(&full).unwrap();
+        let z = estimates(&mut heads, &features, &binning).unwrap();
+        assert_eq!(z, vec![binning.center(0); 2]);
+    }
+
+    #[test]
+    fn head_targets_split_the_redshift_targets_per_head() {
+        // Two objects, two heads of two bins: object i, head k at redshift[i][2k..2k + 2].
+        let t = FactorisedTargets {
+            magnitude: vec![1.0, 0.0, 0.5, 0.5],
+            redshift: vec![1.0, 0.0, 0.5, 0.5, 0.0, 1.0, 0.25, 0.75],
+        };
+        let sets = head_targets(&t, 2, 2);
+        let values = |s: &TargetData| match s {
+            TargetData::Values { values, .. } => values.clone(),
+            TargetData::Classes(_) => panic!("values expected"),
+        };
+        assert_eq!(values(&sets[0]), t.magnitude);
+        assert_eq!(values(&sets[1]), vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(values(&sets[2]), vec![0.5, 0.5, 0.25, 0.75]);
+    }
+}
