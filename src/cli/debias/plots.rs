@@ -3,7 +3,7 @@
 
 use super::steps::STEP_NAMES;
 use super::study::{StepMetrics, StepResult};
-use crate::metrics::distribution::{ResidualProfile, RESIDUAL_PROFILE_BINS};
+use crate::metrics::distribution::ResidualProfile;
 use crate::redshift::lin2022::MagnitudeRows;
 use crate::redshift::ZBinning;
 use crate::report::lines::{plot_lines, Curve, LinePanel};
@@ -11,6 +11,9 @@ use std::path::Path;
 
 /// The plot files, in the order [`write`] writes them.
 pub const FILES: [&str; 3] = ["residuals.svg", "histograms.svg", "nmad_per_row.svg"];
+
+/// At most this many bins in the histogram plot.
+const MAX_HISTOGRAM_BINS: usize = 60;
 
 /// Writes the three plots into `out`.
 pub fn write(
@@ -53,7 +56,7 @@ pub fn write(
             residual_panel("z_photo", curves(|m| &m.profile_z_photo)),
         ],
     )?;
-    let bins = ZBinning::new(base.z_min(), base.z_max(), RESIDUAL_PROFILE_BINS)?;
+    let bins = ZBinning::new(base.z_min(), base.z_max(), histogram_bins(base.bins()))?;
     let spec = Curve {
         label: "z_spec".into(),
         points: density(&bins, z_spec),
@@ -102,6 +105,16 @@ pub fn write(
     )
 }
 
+/// The most histogram bins, up to [`MAX_HISTOGRAM_BINS`], that divide the `base` bins: the
+/// estimates sit on base-bin centres, so a wide bin that does not hold a whole number of base
+/// bins would alternate between more and fewer of them (a sawtooth of the plot, not the data).
+fn histogram_bins(base: usize) -> usize {
+    (1..=MAX_HISTOGRAM_BINS.min(base))
+        .rev()
+        .find(|d| base.is_multiple_of(*d))
+        .unwrap_or(1)
+}
+
 /// The histogram of `values` over `bins` as a density (bin centre, count / (n · width));
 /// values outside the bins are left out.
 fn density(bins: &ZBinning, values: &[f64]) -> Vec<(f64, f64)> {
@@ -117,4 +130,17 @@ fn density(bins: &ZBinning, values: &[f64]) -> Vec<(f64, f64)> {
         .enumerate()
         .map(|(k, &c)| (bins.center(k), c as f64 * scale))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_bins_divide_the_base_bins() {
+        assert_eq!(histogram_bins(180), 60);
+        assert_eq!(histogram_bins(800), 50);
+        assert_eq!(histogram_bins(7), 7);
+        assert_eq!(histogram_bins(61), 1);
+    }
 }
