@@ -10,14 +10,15 @@
 //!   with soft, shifted labels fitted on the Step 2 estimates.
 //! - Step 4 (§1.10): the bulk-bias correction of the last step's estimates.
 
+mod fit;
 pub mod heads;
+mod magnitudes;
 mod plots;
 pub mod steps;
 pub mod study;
 
 use super::config::{DebiasConfig, RunConfig};
-use super::data_folder::{read_catalog, DataFolder};
-use super::labels::read_labels;
+use super::data_folder::DataFolder;
 use super::pipeline::{self, build_model, splits};
 use crate::model::Model;
 use crate::presets::{factorised_heads, with_heads};
@@ -27,9 +28,10 @@ use crate::redshift::lin2022::{
     CORRECTION_BINS,
 };
 use crate::redshift::ZBinning;
-use crate::train::{Augment, Dataset, Event, TrainConfig, Trainer};
+use crate::train::{Augment, Dataset};
+use fit::Fit;
 use heads::{copy_heads_back, estimates, head_model, head_targets, trunk_features};
-use std::ops::{ControlFlow, Range};
+use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 use study::StepResult;
@@ -67,7 +69,7 @@ pub fn run(
     }
     let set = DataFolder::open(data_dir, config)?;
     let [train_range, _, test] = splits(set.len(), &config.train)?;
-    let magnitudes = magnitudes(config, &set, data_dir)?;
+    let magnitudes = magnitudes::magnitudes(config, &set, data_dir)?;
     let rows = MagnitudeRows::new(d.r_min, d.row_width, d.rows)?;
     let context = Context {
         config,
@@ -274,101 +276,9 @@ pub fn fine_tune_heads(
     Ok(heads)
 }
 
-/// One training run of a step.
-struct Fit {
-    epochs: usize,
-    batch: usize,
-    lr: f32,
-    augment: Augment,
-}
-
-impl Fit {
-    /// Trains `model` on `data` with the optimiser and schedule of `[train]` at this lr.
-    fn run(
-        &self,
-        config: &RunConfig,
-        model: &mut Model,
-        data: &Dataset,
-        what: &str,
-    ) -> Result<(), String> {
-        let settings = super::config::TrainSettings {
-            lr: self.lr,
-            ..config.train.clone()
-        };
-        let iterations = (self.epochs * data.len().div_ceil(self.batch)) as u64;
-        let mut opt = pipeline::optimizer(&settings, model.param_count(), iterations)?;
-        let train_config = TrainConfig {
-            batch: self.batch,
-            epochs: self.epochs,
-            seed: config.train.seed,
-            augment: self.augment,
-            ..TrainConfig::default()
-        };
-        let mut trainer = Trainer::new(model, data, train_config).map_err(|e| e.to_string())?;
-        trainer
-            .fit(model, &mut opt, data, None, &mut |event, _, _| {
-                if let Event::Epoch(e) = event {
-                    eprintln!("{what}: epoch {} loss {:.4}", e.epoch + 1, e.train_loss);
-                }
-                ControlFlow::Continue(())
-            })
-            .map_err(|e| format!("{what}: {e}"))?;
-        Ok(())
-    }
-}
-
 /// The values at `indices`.
 fn pick<T: Copy>(values: &[T], indices: &[usize]) -> Vec<T> {
     indices.iter().map(|&i| values[i]).collect()
-}
-
-/// The column of `labels.csv` read when `[debias] magnitude` is absent (images, spectra).
-const DEFAULT_MAGNITUDE: &str = "mag_r";
-
-/// Every object's r magnitude: the column `[debias] magnitude` of the folder's `labels.csv`;
-/// when it is absent, `mag_r`, or for the catalogue the table's reference-band magnitude.
-fn magnitudes(config: &RunConfig, set: &DataFolder, data_dir: &Path) -> Result<Vec<f64>, String> {
-    let column = match (&config.debias.magnitude, set) {
-        (Some(column), _) => column.as_str(),
-        (None, DataFolder::Catalog { .. }) => return reference_magnitudes(config, data_dir),
-        (None, _) => DEFAULT_MAGNITUDE,
-    };
-    let path = set.labels(data_dir).ok_or_else(|| {
-        format!(
-            "debias.magnitude: '{column}' is read from labels.csv, and {} has none for this \
-             table (leave debias.magnitude out to use the table's reference band)",
-            data_dir.display()
-        )
-    })?;
-    let labels = read_labels(&path, set.len())?;
-    labels.finite_numbers(column, 0..set.len())?.ok_or_else(|| {
-        format!(
-            "{}: no column '{column}' (debias.magnitude names the r magnitude column)",
-            path.display()
-        )
-    })
-}
-
-/// The magnitudes of the `[catalog]` table in its reference band.
-fn reference_magnitudes(config: &RunConfig, data_dir: &Path) -> Result<Vec<f64>, String> {
-    let c = &config.catalog;
-    let table = read_catalog(&data_dir.join(&c.table), c, false)?;
-    let bands = table.bands.len();
-    let at = table
-        .bands
-        .iter()
-        .position(|b| *b == c.reference)
-        .ok_or_else(|| {
-            format!(
-                "{}: the reference band '{}' is not among the bands",
-                table.source, c.reference
-            )
-        })?;
-    Ok(table
-        .mags
-        .chunks_exact(bands)
-        .map(|m| f64::from(m[at]))
-        .collect())
 }
 
 /// The `[debias]` numbers: rows, N_th, epochs, batches and learning rates.
