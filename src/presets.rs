@@ -199,3 +199,35 @@ pub fn photoz_catalog(n_features: usize, output: Output, seed: u64) -> Result<Mo
     let head = dense_head(&t, output, Some(init))?;
     Model::new(t, vec![head], 0, seed)
 }
+
+/// The name of the magnitude head of [`factorised_heads`]; the redshift heads are `z0`, `z1`, …
+pub const MAGNITUDE_HEAD: &str = "mag";
+
+/// The factorised output of Lin et al. (2022) (research notes §1.5) on features of shape
+/// `input`: head 0 the magnitude head (`outputs` logits), then `outputs` redshift heads of
+/// `bins` logits each; every head a dense layer trained with soft cross-entropy.
+pub fn factorised_heads(input: Dims, outputs: usize, bins: usize) -> Result<Vec<Head>> {
+    let dense = |name: String, k: usize| -> Result<Head> {
+        let mut net = Sequential::new(input);
+        net.push_with(|d| Dense::new(d, k))?;
+        Ok(Head::new(name, net, Loss::SoftCrossEntropy))
+    };
+    let mut heads = vec![dense(MAGNITUDE_HEAD.into(), outputs)?];
+    for k in 0..outputs {
+        heads.push(dense(format!("z{k}"), bins)?);
+    }
+    Ok(heads)
+}
+
+/// The trunk of `preset` (a model built by one of the functions above) with the heads that
+/// `heads` builds for the trunk's output shape; every parameter initialised afresh from `seed`.
+pub fn with_heads(
+    preset: Model,
+    heads: impl FnOnce(Dims) -> Result<Vec<Head>>,
+    seed: u64,
+) -> Result<Model> {
+    let n_extra = preset.n_extra();
+    let trunk = preset.into_trunk();
+    let heads = heads(trunk.out_dims())?;
+    Model::new(trunk, heads, n_extra, seed)
+}

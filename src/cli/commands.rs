@@ -3,6 +3,7 @@
 use super::config::RunConfig;
 use super::contract;
 use super::data_folder::{self, DataFolder};
+use super::debias;
 use super::files;
 use super::labels::read_labels;
 use super::paths::{self, Plan};
@@ -227,6 +228,33 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 labels: labels.as_deref(),
             };
             predict_file(&files, chunk_size, &paths).map(|()| Outcome::Done)
+        }
+        Command::Debias {
+            data,
+            out,
+            steps,
+            common,
+            overwrite,
+        } => {
+            let steps = steps.as_deref().map(debias::parse_steps).transpose()?;
+            let config = settings(
+                &common,
+                |c| {
+                    if let Some(steps) = steps {
+                        c.debias.steps = steps;
+                    }
+                },
+                check,
+            )?;
+            settings_inputs(&common, &config)
+                .reads_in("--data", &data, &data_folder::input_files(&data, &config))
+                .writes_in("--out", &out, &debias::FILES)
+                .writes_in("--out", &out.join("step0"), &TRAINING_FILES)
+                .check(overwrite.overwrite)?;
+            debias::run(&config, &data, &out, |config, set, dir| {
+                train(config, set, dir, None).map(|(model, _)| model)
+            })
+            .map(|()| Outcome::Done)
         }
         Command::Compare {
             runs,

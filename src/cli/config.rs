@@ -11,6 +11,54 @@ pub struct RunConfig {
     pub model: ModelConfig,
     pub train: TrainSettings,
     pub catalog: CatalogConfig,
+    pub debias: DebiasConfig,
+}
+
+/// `zcnn debias`: the four correction steps of Lin et al. (2022) (README "Unbiased photo-z:
+/// the four steps"). Defaults are the paper's SDSS values (research notes §1.5, §1.7, §1.8)
+/// where they apply; epochs are scaled down to what runs on a few cores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DebiasConfig {
+    /// The steps to run, in order: 0 (baseline), 1 (factorised output), 2 (balanced heads),
+    /// 3 (extended range, soft shifted labels), 4 (bulk-bias calibration).
+    pub steps: Vec<usize>,
+    /// The `labels.csv` column with each object's r magnitude. Absent: `mag_r`, or for the
+    /// catalogue estimator the `[catalog]` table's magnitude in its reference band.
+    pub magnitude: Option<String>,
+    /// Magnitude rows (§1.5): `rows` (odd, 2m − 1) rows of `row_width` mag from `r_min`.
+    pub r_min: f64,
+    pub row_width: f64,
+    pub rows: usize,
+    /// The cap per (z bin × row) cell of the balanced subset (§1.8; 200 for SDSS).
+    pub n_th: usize,
+    /// Step 1 (§1.7: Adam, lr 1e-4, batch 128).
+    pub step1_epochs: usize,
+    pub step1_lr: f32,
+    pub step1_batch: usize,
+    /// Steps 2–3, the heads on the frozen trunk's features (§1.7: lr 2e-5, batch 32).
+    pub heads_epochs: usize,
+    pub heads_lr: f32,
+    pub heads_batch: usize,
+}
+
+impl Default for DebiasConfig {
+    fn default() -> Self {
+        DebiasConfig {
+            steps: vec![0, 1, 2, 3, 4],
+            magnitude: None,
+            r_min: 12.5,
+            row_width: 0.5,
+            rows: 11,
+            n_th: 200,
+            step1_epochs: 10,
+            step1_lr: 1e-4,
+            step1_batch: 128,
+            heads_epochs: 10,
+            heads_lr: 2e-5,
+            heads_batch: 32,
+        }
+    }
 }
 
 /// The photometric table the catalogue estimator (`model.preset = "photoz-catalog"`) reads:

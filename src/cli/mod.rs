@@ -8,6 +8,7 @@ mod compare;
 pub mod config;
 pub mod contract;
 mod data_folder;
+pub mod debias;
 mod files;
 pub mod image_data;
 mod images;
@@ -189,6 +190,23 @@ pub enum Command {
         resume: Option<PathBuf>,
         #[command(flatten)]
         overrides: Overrides,
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        overwrite: Overwrite,
+    },
+    /// The four correction steps of Lin et al. (2022) on one estimator (config `[debias]`),
+    /// timed and compared: study.json, study.md and plots in --out.
+    Debias {
+        /// Dataset folder (the catalogue estimator reads the `[catalog]` table in it).
+        #[arg(long, short)]
+        data: PathBuf,
+        /// Output folder of the study (step0/ holds the baseline's checkpoint).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The steps to run, e.g. 0,1,2,3,4 (overrides `[debias] steps`).
+        #[arg(long)]
+        steps: Option<String>,
         #[command(flatten)]
         common: Common,
         #[command(flatten)]

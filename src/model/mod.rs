@@ -319,6 +319,11 @@ impl Model {
         (&mut self.trunk, &mut self.heads, &mut self.params)
     }
 
+    /// The trunk alone (its layers, not its parameters), to put other heads on.
+    pub fn into_trunk(self) -> Sequential {
+        self.trunk
+    }
+
     /// The seed the model was initialised from.
     pub fn seed(&self) -> u64 {
         self.seed

@@ -3,6 +3,8 @@
 #[cfg(feature = "cli")]
 pub mod bias_plots;
 #[cfg(feature = "cli")]
+pub mod lines;
+#[cfg(feature = "cli")]
 pub mod plots;
 #[cfg(feature = "cli")]
 pub mod selection;
