@@ -5,7 +5,7 @@ use super::steps::STEP_NAMES;
 use crate::io::atomic::write_atomic;
 use crate::metrics::distribution::{
     residual_profile, total_variation_distance, ResidualAxis, ResidualProfile,
-    RESIDUAL_PROFILE_BINS,
+    RESIDUAL_PROFILE_BINS, SLOPE_Z_MIN,
 };
 use crate::metrics::point::PointMetrics;
 use crate::redshift::lin2022::MagnitudeRows;
@@ -24,7 +24,7 @@ pub const FILES: [&str; 5] = [
 ];
 
 /// The residual slope is fitted above this z, where the paper's figures show the trend (§1.12).
-pub const SLOPE_ABOVE: f64 = 0.15;
+pub const SLOPE_ABOVE: f64 = SLOPE_Z_MIN;
 /// The bins of the residual-vs-z_photo profile that count for the flatness goal hold at least
 /// this fraction of the objects (issue 12).
 const MIN_BIN_FRACTION: f64 = 0.01;
@@ -111,31 +111,10 @@ pub fn step_metrics(
     })
 }
 
-/// The least-squares slope of a residual profile's mean Δz against the bin centre over the
-/// non-empty bins whose centre lies above `z` (each bin weighs the same):
-///
-/// ```text
-/// slope = Σ (c_b − c̄)(r_b − r̄) / Σ (c_b − c̄)²    over bins b with c_b > z
-/// ```
-///
-/// `None` with fewer than two such bins. (Private until `metrics::distribution` has its own.)
+/// The residual slope above `z`, fitted as every report fits it
+/// ([`ResidualProfile::weighted_fit_above`], Lin et al. 2022's weighted fit).
 fn slope_above(profile: &ResidualProfile, z: f64) -> Option<f64> {
-    let points: Vec<(f64, f64)> = profile
-        .centers
-        .iter()
-        .zip(&profile.mean_delta_z)
-        .filter(|&(&c, _)| c > z)
-        .filter_map(|(&c, r)| r.map(|r| (c, r)))
-        .collect();
-    if points.len() < 2 {
-        return None;
-    }
-    let n = points.len() as f64;
-    let mean_c = points.iter().map(|p| p.0).sum::<f64>() / n;
-    let mean_r = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let num: f64 = points.iter().map(|p| (p.0 - mean_c) * (p.1 - mean_r)).sum();
-    let den: f64 = points.iter().map(|p| (p.0 - mean_c).powi(2)).sum();
-    (den > 0.0).then(|| num / den)
+    profile.weighted_fit_above(z).map(|fit| fit.slope)
 }
 
 /// Writes `study.json`, `study.md` and the plots into `out`, and prints the table.
@@ -228,22 +207,4 @@ pub fn table(results: &[StepResult], metrics: &[StepMetrics]) -> String {
     }
     s.push('\n');
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slope_above_uses_only_the_bins_above() {
-        // Flat at 0 below 0.15, slope 2 above: r = 2 (c − 0.2) for c ∈ {0.2, 0.3, 0.4}.
-        let profile = ResidualProfile {
-            centers: vec![0.05, 0.1, 0.2, 0.3, 0.4],
-            mean_delta_z: vec![Some(0.0), Some(0.0), Some(0.0), Some(0.2), None],
-            counts: vec![1, 1, 1, 1, 0],
-            slope: None,
-        };
-        assert!((slope_above(&profile, 0.15).unwrap() - 2.0).abs() < 1e-12);
-        assert_eq!(slope_above(&profile, 0.25), None);
-    }
 }
