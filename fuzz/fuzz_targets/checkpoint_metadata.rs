@@ -81,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
     let inputs = spectra_inputs(Path::new("/nonexistent-zcnn-fuzz/spectra.npy"), None, pixels, &flux, None)
         .expect("no grid file beside the fuzz spectra");
     let _ = ckpt.check_inputs(&inputs);
-    if let Ok(mut model) = ckpt.model(pixels) {
+    if let Ok(mut model) = ckpt.model(&InputShape::Spectra { pixels }) {
         let mut optimizer = adam(model.param_count());
         let _ = ckpt.restore_training(&mut model, &mut optimizer);
     }
