@@ -3,6 +3,7 @@
 //! finite. [`match_ids`] pairs the catalogue with spectra by id. Every error names the file
 //! and, where there is one, the data row (1 = the first row after the header) and the id.
 
+use super::photometry::find_column;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -36,18 +37,8 @@ pub fn parse_catalog(
         .headers()
         .map_err(|e| format!("{source}: {e}"))?
         .clone();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .or_else(|| headers.iter().position(|h| h.eq_ignore_ascii_case(name)))
-            .ok_or_else(|| {
-                format!(
-                    "{source}: no column '{name}' (columns: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
-            })
-    };
+    let names: Vec<&str> = headers.iter().collect();
+    let find = |name: &str| find_column(&names, name).map_err(|e| format!("{source}: {e}"));
     let (id_at, z_at) = (find(id_column)?, find(z_column)?);
     let mut z = HashMap::new();
     let mut first_row = HashMap::new();

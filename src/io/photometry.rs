@@ -171,7 +171,7 @@ pub fn parse_photometry_csv(
 }
 
 /// The index of column `name` among `names`: an exact match, else a case-insensitive one.
-pub(super) fn find_column<S: AsRef<str>>(names: &[S], name: &str) -> Result<usize, String> {
+pub(crate) fn find_column<S: AsRef<str>>(names: &[S], name: &str) -> Result<usize, String> {
     names
         .iter()
         .position(|h| h.as_ref() == name)

@@ -6,6 +6,7 @@
 //! (NaN allowed: catalogues mark missing photometry so). Errors name the file, the data row
 //! (1 = the first row after the header), the id and the column.
 
+use crate::io::photometry::find_column;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -70,20 +71,9 @@ pub fn parse_cutout_catalog(
         .headers()
         .map_err(|e| format!("{source}: {e}"))?
         .clone();
-    let position = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .or_else(|| headers.iter().position(|h| h.eq_ignore_ascii_case(name)))
-    };
-    let required = |name: &str| {
-        position(name).ok_or_else(|| {
-            format!(
-                "{source}: no column '{name}' (columns: {})",
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
-    };
+    let names: Vec<&str> = headers.iter().collect();
+    let required = |name: &str| find_column(&names, name).map_err(|e| format!("{source}: {e}"));
+    let position = |name: &str| find_column(&names, name).ok();
     let id_at = required(&columns.id)?;
     let z_at = required(&columns.z)?;
     let ebv_at = match &columns.ebv {
