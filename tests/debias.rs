@@ -263,3 +263,71 @@ fn bad_steps_and_a_missing_magnitude_column_are_errors() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The spectroscopic side: spectra carry no magnitude, so one row holds every object.
+#[test]
+fn spectra_run_every_step_in_one_magnitude_row() {
+    let dir = scratch("debias-spectra");
+    let data = dir.join("data");
+    ok(&[
+        "simulate",
+        "--preset",
+        "seed",
+        "-n",
+        "300",
+        "--seed",
+        "4",
+        "--out",
+        s(&data),
+    ]);
+    let config = dir.join("debias.toml");
+    let text = r#"
+[model]
+preset = "specz-baseline"
+target = "classes"
+bins = 80
+z_min = 1.0
+z_max = 1.8
+loss = "cross_entropy"
+
+[train]
+epochs = 1
+batch = 32
+test_fraction = 0.3
+
+[debias]
+r_min = 0.0
+row_width = 1.0
+rows = 1
+n_th = 2
+step1_epochs = 1
+heads_epochs = 1
+"#;
+    std::fs::write(&config, text).unwrap();
+    let out = dir.join("study");
+    ok(&[
+        "debias",
+        "--data",
+        s(&data),
+        "--config",
+        s(&config),
+        "--out",
+        s(&out),
+    ]);
+    let study: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("study.json")).unwrap()).unwrap();
+    let steps = study["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 5);
+    for step in steps {
+        assert_eq!(step["sigma_nmad_per_row"].as_array().unwrap().len(), 1);
+        assert!(step["total_variation"].as_f64().is_some_and(f64::is_finite));
+    }
+    // N_th = 2 over 80 bins keeps at most 2 × 80 = 160 of the training spectra.
+    let note = steps[2]["note"].as_str().unwrap();
+    let sizes: Vec<usize> = note
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    assert!(sizes[0] <= 160 && sizes[0] < sizes[1], "{note}");
+    std::fs::remove_dir_all(&dir).ok();
+}

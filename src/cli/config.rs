@@ -24,7 +24,8 @@ pub struct DebiasConfig {
     /// 3 (extended range, soft shifted labels), 4 (bulk-bias calibration).
     pub steps: Vec<usize>,
     /// The `labels.csv` column with each object's r magnitude. Absent: `mag_r`, or for the
-    /// catalogue estimator the `[catalog]` table's magnitude in its reference band.
+    /// catalogue estimator the `[catalog]` table's magnitude in its reference band. Not read
+    /// when `rows = 1` (one row holds every object: the spectroscopic case).
     pub magnitude: Option<String>,
     /// Magnitude rows (§1.5): `rows` (odd, 2m − 1) rows of `row_width` mag from `r_min`.
     pub r_min: f64,

@@ -10,11 +10,16 @@ const DEFAULT_MAGNITUDE: &str = "mag_r";
 
 /// Every object's r magnitude: the column `[debias] magnitude` of the folder's `labels.csv`;
 /// when it is absent, `mag_r`, or for the catalogue the table's reference-band magnitude.
+/// With a single row (`[debias] rows = 1`, as for spectra, which carry no magnitude) nothing is
+/// read: every object gets `r_min`, the lower edge of that row.
 pub fn magnitudes(
     config: &RunConfig,
     set: &DataFolder,
     data_dir: &Path,
 ) -> Result<Vec<f64>, String> {
+    if config.debias.rows == 1 {
+        return Ok(vec![config.debias.r_min; set.len()]);
+    }
     let column = match (&config.debias.magnitude, set) {
         (Some(column), _) => column.as_str(),
         (None, DataFolder::Catalog { .. }) => return reference_magnitudes(config, data_dir),
