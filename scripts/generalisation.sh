@@ -19,7 +19,7 @@ zcnn=target/release/zcnn
 root=runs/generalisation_$size
 out=docs/studies/generalisation
 [ "$size" = full ] || out=$root/study
-trains=(strong_lines mixed mixed_snr5)
+trains=(strong_lines mixed mixed_snr5 mixed_noise)
 tests=(mixed passive halpha)
 snrs=(clean 20 5)
 

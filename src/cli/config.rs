@@ -222,6 +222,12 @@ pub struct TrainSettings {
     /// Rotate and flip each training image by one of the 8 symmetries of the square (absent:
     /// yes for images; spectra are never augmented).
     pub augment: Option<bool>,
+    /// Spectra: add white Gaussian noise to every training spectrum, a new realisation at
+    /// every update, at an SNR drawn per spectrum log-uniformly in `[min, max]` (σ = mean|f| /
+    /// SNR, the simulator's definition; `[5, 5]` for one SNR). Train on clean spectra with it
+    /// to prepare a network for noisy data without memorising one noise realisation. Absent:
+    /// no noise.
+    pub noise_snr: Option<(f32, f32)>,
 }
 
 impl Default for TrainSettings {
@@ -240,6 +246,7 @@ impl Default for TrainSettings {
             max_train: 0,
             init_from: String::new(),
             augment: None,
+            noise_snr: None,
         }
     }
 }

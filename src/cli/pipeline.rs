@@ -285,8 +285,28 @@ fn check_catalog(c: &CatalogConfig) -> Result<(), String> {
 }
 
 /// The augmentation of the training samples: the dihedral transforms for images unless
-/// `train.augment = false`; none for spectra (`train.augment = true` is an error there).
+/// `train.augment = false`; for spectra, noise at `train.noise_snr` when it is set
+/// (`train.augment = true` is an error there, and `noise_snr` is one for images and catalogues).
 pub fn augment(config: &RunConfig, input: &InputShape) -> Result<Augment, String> {
+    match (input, config.train.noise_snr) {
+        (InputShape::Spectra { .. }, Some((min, max))) => {
+            return if min.is_finite() && max.is_finite() && min > 0.0 && min <= max {
+                Ok(Augment::WhiteNoise { snr: (min, max) })
+            } else {
+                Err(format!(
+                    "train.noise_snr: expected [min, max] with 0 < min ≤ max, finite, found \
+                     [{min}, {max}]"
+                ))
+            };
+        }
+        (_, Some(_)) => {
+            return Err(
+                "train.noise_snr adds noise to spectra; images and catalogues carry their own                  noise"
+                    .into(),
+            )
+        }
+        (_, None) => {}
+    }
     match (input, config.train.augment) {
         (InputShape::Images { .. }, None | Some(true)) => Ok(Augment::Dihedral),
         (_, Some(true)) => Err(
@@ -532,4 +552,40 @@ fn check_number(field: &str, value: f64, min: f64) -> Result<(), String> {
     Err(format!(
         "{field} must be a finite number of at least {min}, got {value}"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_noise(noise_snr: Option<(f32, f32)>) -> RunConfig {
+        let mut config = RunConfig::default();
+        config.train.noise_snr = noise_snr;
+        config
+    }
+
+    /// `train.noise_snr` turns on the noise augmentation for spectra only, with a valid range.
+    #[test]
+    fn noise_snr_applies_to_spectra_with_a_valid_range() {
+        let spectra = InputShape::Spectra { pixels: 100 };
+        let images = InputShape::Images {
+            bands: 5,
+            height: 8,
+            width: 8,
+        };
+        assert_eq!(augment(&with_noise(None), &spectra), Ok(Augment::None));
+        assert_eq!(
+            augment(&with_noise(Some((3.0, 100.0))), &spectra),
+            Ok(Augment::WhiteNoise { snr: (3.0, 100.0) })
+        );
+        let err = augment(&with_noise(Some((5.0, 2.0))), &spectra).unwrap_err();
+        assert!(
+            err.contains("train.noise_snr") && err.contains("[5, 2]"),
+            "{err}"
+        );
+        let err = augment(&with_noise(Some((5.0, 5.0))), &images).unwrap_err();
+        assert!(err.contains("images and catalogues"), "{err}");
+        let photometry = InputShape::Photometry { bands: 5 };
+        assert!(augment(&with_noise(Some((5.0, 5.0))), &photometry).is_err());
+    }
 }

@@ -30,6 +30,8 @@ pub struct Trainer {
     batch: Batch,
     /// One sample, for the augmentation's transforms.
     scratch: Vec<f32>,
+    /// One sample of normal draws, for the noise augmentation.
+    normals: Vec<f64>,
 }
 
 impl Trainer {
@@ -42,6 +44,7 @@ impl Trainer {
             order: Vec::new(),
             batch: Batch::new(model, data, config.batch)?,
             scratch: vec![0.0; data.sample.size()],
+            normals: vec![0.0; data.sample.size()],
             config,
         })
     }
@@ -57,15 +60,26 @@ impl Trainer {
     ) -> Result<f32> {
         let b = idx.len();
         self.batch.gather(data, idx)?;
-        if self.config.augment == Augment::Dihedral {
-            augment::dihedral_batch(
+        let (seed, iteration) = (self.config.seed, opt.iteration);
+        match self.config.augment {
+            Augment::None => {}
+            Augment::Dihedral => augment::dihedral_batch(
                 self.batch.inputs_mut(b),
                 data.sample,
                 b,
-                self.config.seed,
-                opt.iteration,
+                seed,
+                iteration,
                 &mut self.scratch,
-            );
+            ),
+            Augment::WhiteNoise { snr } => augment::white_noise_batch(
+                self.batch.inputs_mut(b),
+                data.sample.size(),
+                b,
+                snr,
+                seed,
+                iteration,
+                &mut self.normals,
+            ),
         }
         let loss = self.batch.forward_and_loss(model, b, Mode::Train)?;
         ensure!(

@@ -23,7 +23,7 @@ mod config;
 mod contamination;
 mod draw;
 mod dust;
-mod gauss;
+pub(crate) mod gauss;
 mod grid;
 mod indices;
 mod library;
