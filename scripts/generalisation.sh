@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The generalisation study of issue 13: train on some template families and populations, test on
-# a family never seen in training (CWW/Kinney), for a mixed, a passive-only and an Hα-selected
-# population, clean and at SNR 20 and 5. Writes docs/studies/generalisation/matrix.md (success
+# The generalisation study of issue 13: train on some template families and populations (the
+# strong-line library, the mixed population clean, at a fixed SNR 5, and clean with a new noise
+# realisation at every update, `train.noise_snr`), test on a family never seen in training
+# (CWW/Kinney), for a mixed, a passive-only and an Hα-selected population, clean and at SNR 20
+# and 5. Writes docs/studies/generalisation/matrix.md (success
 # and η per training set × test set) and one `zcnn compare` table and plot per test set.
 # Usage: scripts/generalisation.sh [small|full]
 #   small: 600 training spectra, 1 epoch, 100 test spectra (checks that everything runs, ≈ 2 min)
