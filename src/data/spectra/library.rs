@@ -355,41 +355,53 @@ impl SedLibrary {
 /// Gas velocity dispersion \[km/s\] of population galaxies (that of [`LineConfig::default`]).
 const DEFAULT_DISPERSION_KMS: (f64, f64) = (50.0, 200.0);
 
-/// The templates each galaxy may mix: all of them, or for old populations only those with
-/// Dn4000 ≥ [`PASSIVE_DN4000`].
+/// The templates each galaxy may mix: all of them, for old populations only those with
+/// Dn4000 ≥ [`PASSIVE_DN4000`], for post-starbursts only the others.
 struct TemplatePools {
     all: Vec<usize>,
     old: Vec<usize>,
+    young: Vec<usize>,
 }
 
 impl TemplatePools {
     fn new(templates: &[Template], population: Option<&Population>) -> Result<Self, String> {
         let all: Vec<usize> = (0..templates.len()).collect();
-        let old: Vec<usize> = all
+        let (old, young): (Vec<usize>, Vec<usize>) = all
             .iter()
-            .copied()
-            .filter(|&t| dn4000(&templates[t]).is_some_and(|d| d >= PASSIVE_DN4000))
-            .collect();
-        let needs_old = population.is_some_and(|p| {
-            GalaxyClass::ALL
-                .iter()
-                .zip(p.fractions)
-                .any(|(c, f)| c.has_old_continuum() && f > 0.0)
-        });
-        if needs_old && old.is_empty() {
-            return Err(format!(
-                "population: passive and retired galaxies need templates with Dn4000 ≥ \
-                 {PASSIVE_DN4000} (an old stellar population), and none of the {} templates \
-                 has one",
+            .partition(|&&t| dn4000(&templates[t]).is_some_and(|d| d >= PASSIVE_DN4000));
+        let needs = |has: fn(GalaxyClass) -> bool| {
+            population.is_some_and(|p| {
+                GalaxyClass::ALL
+                    .iter()
+                    .zip(p.fractions)
+                    .any(|(&c, f)| has(c) && f > 0.0)
+            })
+        };
+        let missing = |what: &str| {
+            format!(
+                "population: {what}, and none of the {} templates has one",
                 templates.len()
-            ));
+            )
+        };
+        if needs(GalaxyClass::has_old_continuum) && old.is_empty() {
+            return Err(missing(&format!(
+                "passive and retired galaxies need templates with Dn4000 ≥ {PASSIVE_DN4000} \
+                 (an old stellar population)"
+            )));
         }
-        Ok(TemplatePools { all, old })
+        if needs(GalaxyClass::has_young_continuum) && young.is_empty() {
+            return Err(missing(&format!(
+                "post-starburst galaxies need templates with Dn4000 < {PASSIVE_DN4000} (a \
+                 young stellar population)"
+            )));
+        }
+        Ok(TemplatePools { all, old, young })
     }
 
     fn for_class(&self, class: Option<GalaxyClass>) -> &[usize] {
         match class {
             Some(c) if c.has_old_continuum() => &self.old,
+            Some(c) if c.has_young_continuum() => &self.young,
             _ => &self.all,
         }
     }

@@ -1,6 +1,7 @@
 //! A galaxy population like the sky: passive galaxies without lines, retired (LINER-like)
-//! galaxies with weak lines, star-forming galaxies and Seyferts, each with its continuum, dust,
-//! Hα equivalent width and line ratios drawn from published relations.
+//! galaxies with weak lines, star-forming galaxies, Seyferts and post-starburst galaxies (a
+//! young continuum without lines), each with its continuum, dust, Hα equivalent width and line
+//! ratios drawn from published relations.
 //!
 //! Classes and their Hα equivalent widths W follow the WHAN diagram (Cid Fernandes et al. 2011,
 //! MNRAS 413, 1687): passive W < 0.5 Å (no lines here), retired 0.5 ≤ W < 3 Å, star-forming
@@ -29,15 +30,20 @@ pub enum GalaxyClass {
     /// Strong AGN, W(Hα) > 6 Å, above the Kewley et al. (2001) and Schawinski et al. (2007)
     /// lines.
     Seyfert,
+    /// Post-starburst ("k+a", "E+A"; Dressler & Gunn 1983): the young continuum of a recent
+    /// burst (Dn4000 < [`super::indices::PASSIVE_DN4000`]) without emission lines, star
+    /// formation having stopped. Spiral and irregular continua without lines belong here too.
+    PostStarburst,
 }
 
 impl GalaxyClass {
     /// The classes in the order of [`Population::fractions`].
-    pub const ALL: [GalaxyClass; 4] = [
+    pub const ALL: [GalaxyClass; 5] = [
         GalaxyClass::Passive,
         GalaxyClass::Retired,
         GalaxyClass::StarForming,
         GalaxyClass::Seyfert,
+        GalaxyClass::PostStarburst,
     ];
 
     /// The name written into label files.
@@ -47,6 +53,7 @@ impl GalaxyClass {
             GalaxyClass::Retired => "retired",
             GalaxyClass::StarForming => "star_forming",
             GalaxyClass::Seyfert => "seyfert",
+            GalaxyClass::PostStarburst => "post_starburst",
         }
     }
 
@@ -56,9 +63,15 @@ impl GalaxyClass {
         matches!(self, GalaxyClass::Passive | GalaxyClass::Retired)
     }
 
+    /// Whether the continuum is drawn from young-population templates only
+    /// (Dn4000 < [`super::indices::PASSIVE_DN4000`]).
+    pub fn has_young_continuum(self) -> bool {
+        self == GalaxyClass::PostStarburst
+    }
+
     /// Range of the stellar colour excess E(B−V)_star, drawn uniformly: up to 0.3 for
-    /// star-forming galaxies and AGN (the range of the Calzetti 2000 starburst sample), up to
-    /// 0.1 for old populations, which hold little dust.
+    /// star-forming galaxies, AGN and post-starbursts (the range of the Calzetti 2000 starburst
+    /// sample), up to 0.1 for old populations, which hold little dust.
     pub fn ebv_range(self) -> (f64, f64) {
         if self.has_old_continuum() {
             (0.0, 0.1)
@@ -72,7 +85,7 @@ impl GalaxyClass {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Population {
     /// Fractions of the classes of [`GalaxyClass::ALL`], summing to 1.
-    pub fractions: [f64; 4],
+    pub fractions: [f64; 5],
     /// Redshift of the EW and line-ratio relations.
     pub z_reference: f64,
 }
@@ -80,19 +93,22 @@ pub struct Population {
 impl Population {
     /// A named population:
     ///
-    /// - `mixed`: 25 % passive, 10 % retired, 60 % star-forming, 5 % Seyfert. Quiescent galaxies
-    ///   are ≈ 20–30 % of mass-selected samples at z ≈ 1–1.5 and more locally (a third to half of
-    ///   SDSS galaxies are retired or passive); these fractions are this project's choice within
-    ///   those ranges, not a fit.
+    /// - `mixed`: 25 % passive, 10 % retired, 50 % star-forming, 5 % Seyfert, 10 %
+    ///   post-starburst. Quiescent galaxies are ≈ 20–30 % of mass-selected samples at z ≈ 1–1.5
+    ///   and more locally (a third to half of SDSS galaxies are retired or passive); these
+    ///   fractions are this project's choice within those ranges, not a fit. Post-starbursts
+    ///   are rarer in the sky (≈ 1 % locally, a few % of massive galaxies at z ≈ 1–2); they get
+    ///   10 % so that a network sees young continua without lines at all: without them it fails
+    ///   on spiral continua without lines (README "Generalisation study").
     /// - `halpha`: an Hα-selected sample (Euclid-like; the flux limit is applied by the
     ///   simulator's flux scale): 95 % star-forming, 5 % Seyfert.
     /// - `passive`: passive galaxies only (absorption features, no lines), to test a model on
     ///   the galaxies real samples hold and strong-line libraries lack.
     pub fn preset(name: &str, z_reference: f64) -> Result<Population, String> {
         let fractions = match name {
-            "mixed" => [0.25, 0.10, 0.60, 0.05],
-            "halpha" => [0.0, 0.0, 0.95, 0.05],
-            "passive" => [1.0, 0.0, 0.0, 0.0],
+            "mixed" => [0.25, 0.10, 0.50, 0.05, 0.10],
+            "halpha" => [0.0, 0.0, 0.95, 0.05, 0.0],
+            "passive" => [1.0, 0.0, 0.0, 0.0, 0.0],
             _ => {
                 return Err(format!(
                     "unknown population '{name}'; known populations: {}",
@@ -151,7 +167,7 @@ impl Population {
     ) -> Option<(f64, IntrinsicRatios)> {
         let z = self.z_reference;
         let (ew, x, y) = match class {
-            GalaxyClass::Passive => return None,
+            GalaxyClass::Passive | GalaxyClass::PostStarburst => return None,
             GalaxyClass::Retired => {
                 let ew = log_uniform(rng, RETIRED_EW);
                 let x = uniform(rng, (-0.1, 0.3));
@@ -301,7 +317,7 @@ mod tests {
         let population = Population::preset("mixed", 1.4).expect("known");
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
         let n = 40_000;
-        let mut counts = [0usize; 4];
+        let mut counts = [0usize; 5];
         for _ in 0..n {
             let class = population.draw_class(&mut rng);
             counts[GalaxyClass::ALL
@@ -310,7 +326,9 @@ mod tests {
                 .expect("a class")] += 1;
             let emission = population.draw_emission(class, &mut rng);
             match class {
-                GalaxyClass::Passive => assert!(emission.is_none()),
+                GalaxyClass::Passive | GalaxyClass::PostStarburst => {
+                    assert!(emission.is_none())
+                }
                 GalaxyClass::Retired => {
                     let ew = emission.expect("lines").0;
                     assert!((0.5..3.0).contains(&ew), "{ew}");
@@ -379,7 +397,7 @@ mod tests {
             "unknown population 'lsst'; known populations: mixed, halpha, passive"
         );
         let bad = Population {
-            fractions: [0.5, 0.5, 0.5, 0.0],
+            fractions: [0.5, 0.5, 0.5, 0.0, 0.0],
             z_reference: 1.0,
         };
         assert!(bad
@@ -387,7 +405,7 @@ mod tests {
             .expect_err("sum")
             .starts_with("population.fractions"));
         let bad = Population {
-            fractions: [1.0, 0.0, 0.0, 0.0],
+            fractions: [1.0, 0.0, 0.0, 0.0, 0.0],
             z_reference: f64::NAN,
         };
         assert!(bad

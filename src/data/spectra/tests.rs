@@ -354,7 +354,8 @@ fn halpha_scaling_needs_lines() {
 }
 
 #[test]
-fn a_population_library_gives_old_continua_to_passive_galaxies_and_lines_to_the_rest() {
+fn a_population_library_gives_old_continua_to_passive_galaxies_young_ones_to_post_starbursts_and_lines_to_the_rest(
+) {
     let population = Population::preset("mixed", 1.4).expect("known");
     let library = SedLibrary::from_templates(
         builtin_templates(),
@@ -390,6 +391,18 @@ fn a_population_library_gives_old_continua_to_passive_galaxies_and_lines_to_the_
             GalaxyClass::Passive => {
                 passive += 1;
                 assert!(galaxy.lines.is_none());
+            }
+            GalaxyClass::PostStarburst => {
+                assert!(galaxy.lines.is_none());
+                let young = galaxy
+                    .weights
+                    .iter()
+                    .all(|&(t, _)| dn4000(&templates[t]).is_some_and(|d| d < PASSIVE_DN4000));
+                assert!(
+                    young,
+                    "post-starburst continua are young: {:?}",
+                    galaxy.weights
+                );
             }
             _ => assert!(galaxy.lines.as_ref().expect("lines").halpha_ew >= 0.5),
         }
