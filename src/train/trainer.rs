@@ -30,8 +30,6 @@ pub struct Trainer {
     batch: Batch,
     /// One sample, for the augmentation's transforms.
     scratch: Vec<f32>,
-    /// One sample of normal draws, for the noise augmentation.
-    normals: Vec<f64>,
 }
 
 impl Trainer {
@@ -44,7 +42,6 @@ impl Trainer {
             order: Vec::new(),
             batch: Batch::new(model, data, config.batch)?,
             scratch: vec![0.0; data.sample.size()],
-            normals: vec![0.0; data.sample.size()],
             config,
         })
     }
@@ -78,7 +75,6 @@ impl Trainer {
                 snr,
                 seed,
                 iteration,
-                &mut self.normals,
             ),
         }
         let loss = self.batch.forward_and_loss(model, b, Mode::Train)?;

@@ -36,18 +36,28 @@ pub fn normal_cdf(x: f64) -> f64 {
     0.5 * erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
 }
 
-/// Fills `out` with independent N(0, σ²) draws (Box–Muller: two uniforms give two normals,
-/// r = √(−2 ln u₁), θ = 2π u₂, (r cos θ, r sin θ)).
+/// Fills `out` with independent N(0, σ²) draws (see [`for_each_normal`]).
 pub fn fill_normal<R: Rng>(rng: &mut R, sigma: f64, out: &mut [f64]) {
-    for pair in out.chunks_mut(2) {
+    for_each_normal(rng, sigma, out, |slot, draw| *slot = draw);
+}
+
+/// Calls `apply(item, draw)` for each item with an independent N(0, σ²) draw (Box–Muller: two
+/// uniforms give two normals, r = √(−2 ln u₁), θ = 2π u₂, (r cos θ, r sin θ)).
+pub fn for_each_normal<R: Rng, T>(
+    rng: &mut R,
+    sigma: f64,
+    items: &mut [T],
+    mut apply: impl FnMut(&mut T, f64),
+) {
+    for pair in items.chunks_mut(2) {
         // 1 − u lies in (0, 1], so its logarithm is finite.
         let u1: f64 = 1.0 - rng.gen::<f64>();
         let u2: f64 = rng.gen::<f64>();
         let r = sigma * (-2.0 * u1.ln()).sqrt();
         let (sin, cos) = (std::f64::consts::TAU * u2).sin_cos();
-        pair[0] = r * cos;
+        apply(&mut pair[0], r * cos);
         if let Some(second) = pair.get_mut(1) {
-            *second = r * sin;
+            apply(second, r * sin);
         }
     }
 }
