@@ -25,12 +25,14 @@ const REPEATS: usize = 60;
 /// Longest wait for a child process to start writing or to end (a loaded host is slow).
 const PATIENCE: Duration = Duration::from_secs(300);
 
-/// A trained model, its small dataset, and a long input (the small one repeated).
+/// A trained model, its small dataset, a long input (the small one repeated) and the small
+/// one's spectra in another order (outputs of the same sizes with other bytes).
 struct Setup {
     dir: PathBuf,
     data: PathBuf,
     checkpoint: PathBuf,
     long: PathBuf,
+    reordered: PathBuf,
 }
 
 /// Built once for all the tests of this file.
@@ -39,32 +41,42 @@ fn setup() -> &'static Setup {
     SETUP.get_or_init(|| {
         let dir = scratch("interrupt");
         let (data, checkpoint) = simulate_and_train(&dir, SMALL, 5, 80);
-        // Beside wavelengths.npy, so that predict checks its grid as for any input.
-        let long = data.join("long.npy");
-        repeat_rows(&data.join("spectra.npy"), SMALL, REPEATS, &long);
+        // Beside wavelengths.npy, so that predict checks their grid as for any input.
+        let (long, reordered) = (data.join("long.npy"), data.join("reordered.npy"));
+        let spectra = data.join("spectra.npy");
+        let repeated = (0..SMALL * REPEATS).map(|i| i % SMALL);
+        write_rows(&spectra, SMALL, repeated, &long);
+        write_rows(
+            &spectra,
+            SMALL,
+            (0..SMALL).map(|i| (i + 1) % SMALL),
+            &reordered,
+        );
         Setup {
             dir,
             data,
             checkpoint,
             long,
+            reordered,
         }
     })
 }
 
-/// Writes to `out` the `rows` f32 rows of the NPY file `source`, `times` times over: a new
-/// version 1.0 header (`shape` changed) and the data repeated.
-fn repeat_rows(source: &Path, rows: usize, times: usize, out: &Path) {
+/// Writes to `out` the rows `order` of the `rows` f32 rows of the NPY file `source`: a new
+/// version 1.0 header (its `shape` changed) and the rows' bytes.
+fn write_rows(source: &Path, rows: usize, order: impl ExactSizeIterator<Item = usize>, out: &Path) {
     let bytes = std::fs::read(source).unwrap();
     assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00", "an NPY 1.0 file");
     let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
     let header = String::from_utf8_lossy(&bytes[10..10 + header_len]);
     assert!(header.contains("'descr': '<f4'"), "{header}");
     let data = &bytes[10 + header_len..];
-    let pixels = data.len() / 4 / rows;
-    assert_eq!(data.len(), rows * pixels * 4);
+    let row_bytes = data.len() / rows;
+    assert_eq!(data.len(), rows * row_bytes);
     let mut text = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {pixels}), }}",
-        rows * times
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}",
+        order.len(),
+        row_bytes / 4
     );
     // Magic, version, length and text end on a multiple of 64 bytes, the text with '\n'.
     while (10 + text.len() + 1) % 64 != 0 {
@@ -74,8 +86,8 @@ fn repeat_rows(source: &Path, rows: usize, times: usize, out: &Path) {
     let mut npy = b"\x93NUMPY\x01\x00".to_vec();
     npy.extend((text.len() as u16).to_le_bytes());
     npy.extend(text.as_bytes());
-    for _ in 0..times {
-        npy.extend_from_slice(data);
+    for row in order {
+        npy.extend_from_slice(&data[row * row_bytes..(row + 1) * row_bytes]);
     }
     std::fs::write(out, npy).unwrap();
 }
@@ -144,6 +156,20 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Asserts that `dir` holds the files `before`, byte for byte, and nothing else.
+fn assert_unchanged(dir: &Path, before: &BTreeMap<String, Vec<u8>>, context: &str) {
+    let after = snapshot(dir);
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>(),
+        "{context}: the files in {}",
+        dir.display()
+    );
+    for (name, bytes) in before {
+        assert!(&after[name] == bytes, "{context}: {name} changed");
+    }
+}
+
 /// The names in `dir`, sorted.
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -172,7 +198,9 @@ fn interrupt_mid_run(mut child: Child, dir: &Path) -> Output {
         std::fs::read_dir(dir).unwrap().any(|e| {
             let e = e.unwrap();
             let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("p.csv.") && name.ends_with(".tmp") && e.metadata().unwrap().len() > 0
+            name.starts_with("p.csv.")
+                && name.ends_with(".tmp")
+                && e.metadata().is_ok_and(|m| m.len() > 0)
         })
     };
     while !under_way() {
@@ -250,7 +278,7 @@ fn ctrl_c_mid_run_writes_nothing_and_keeps_earlier_outputs() {
     flags.push("--overwrite".into());
     let out = interrupt_mid_run(spawn(predict(long, &flags)), &kept);
     assert_interrupted(&out);
-    assert_eq!(snapshot(&kept), before, "the earlier outputs changed");
+    assert_unchanged(&kept, &before, "Ctrl-C");
 }
 
 /// `predict` with writes limited to `max_bytes` per file (RLIMIT_FSIZE): a write past it fails
@@ -283,12 +311,18 @@ fn limited(mut command: Command, max_bytes: u64, ignore_sigxfsz: bool) -> Output
     wait_with_patience(spawn(command))
 }
 
-/// One output format under a full disk: the flags writing the CSV and that one file into a
-/// folder, and the name of that file.
+/// One output format under a full disk: the flags writing the CSV and that file into a folder,
+/// the name of that file, and the file-size limit from its complete size and the CSV's.
 struct FullDiskCase {
     name: &'static str,
     file: &'static str,
     flags: fn(&Path) -> Vec<String>,
+    max_bytes: fn(u64, u64) -> u64,
+}
+
+/// Between the CSV's size and the file's: the file fails mid-run, the CSV never.
+fn between(file: u64, csv: u64) -> u64 {
+    (csv + file) / 2
 }
 
 fn csv_flags(dir: &Path) -> Vec<String> {
@@ -321,16 +355,30 @@ fn full_disk_cases() -> Vec<FullDiskCase> {
             name: "csv",
             file: "p.csv",
             flags: csv_flags,
+            max_bytes: |csv, _| csv / 2,
         },
         FullDiskCase {
             name: "fits",
             file: "c.fits",
             flags: |dir| with(dir, &["--catalog-pdf", "--catalog"], "c.fits"),
+            max_bytes: between,
         },
         FullDiskCase {
             name: "npy",
             file: "p.npy",
             flags: |dir| with(dir, &["--pdfs"], "p.npy"),
+            max_bytes: between,
+        },
+        // One byte short: the NPY file's last bytes, buffered until it is completed, fail
+        // after the catalogue is complete; the catalogue must not be renamed into place.
+        FullDiskCase {
+            name: "npy-at-finish",
+            file: "p.npy",
+            flags: |dir| {
+                let catalog = path_arg(&dir.join("c.fits"));
+                with(dir, &["--catalog", &catalog, "--pdfs"], "p.npy")
+            },
+            max_bytes: |file, _| file - 1,
         },
     ];
     if cfg!(feature = "hdf5") {
@@ -338,6 +386,7 @@ fn full_disk_cases() -> Vec<FullDiskCase> {
             name: "hdf5",
             file: "p.hdf5",
             flags: |dir| with(dir, &["--pdfs"], "p.hdf5"),
+            max_bytes: between,
         });
     }
     #[cfg(feature = "parquet")]
@@ -348,33 +397,33 @@ fn full_disk_cases() -> Vec<FullDiskCase> {
             let labels = path_arg(&long_id_labels());
             with(dir, &["--labels", &labels, "--parquet"], "t.parquet")
         },
+        max_bytes: between,
     });
     cases
 }
 
 #[test]
 fn a_disk_that_fills_mid_write_is_an_error_naming_the_file_and_keeps_earlier_outputs() {
-    let spectra = setup().data.join("spectra.npy");
+    // Other bytes than the earlier run's, so that a file replaced by mistake differs.
+    let spectra = &setup().reordered;
     for case in full_disk_cases() {
         let dir = earlier_outputs(&format!("full-{}", case.name), case.flags);
         let before = snapshot(&dir);
-        // A limit between the CSV's size and the file's: that file, and only it, cannot be
-        // written in full (the CSV alone: half its size).
-        let csv = before["p.csv"].len() as u64;
-        let file = before[case.file].len() as u64;
-        let max_bytes = if case.file == "p.csv" {
-            csv / 2
-        } else {
-            assert!(
-                file > csv + csv / 5,
-                "{}: {file} bytes, not enough above the CSV's {csv} to fill the disk on it",
-                case.file
+        // A limit that this file, and only it, outgrows.
+        let size = |name: &str| before[name].len() as u64;
+        let max_bytes = (case.max_bytes)(size(case.file), size("p.csv"));
+        for name in before.keys() {
+            assert_eq!(
+                size(name) > max_bytes,
+                name == case.file,
+                "{}: {name} of {} bytes, limit {max_bytes}",
+                case.name,
+                size(name)
             );
-            (csv + file) / 2
-        };
+        }
         let mut flags = (case.flags)(&dir);
         flags.push("--overwrite".into());
-        let out = limited(predict(&spectra, &flags), max_bytes, true);
+        let out = limited(predict(spectra, &flags), max_bytes, true);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{}: {err}", case.name);
         assert!(!err.contains("panicked"), "{}: {err}", case.name);
@@ -383,7 +432,7 @@ fn a_disk_that_fills_mid_write_is_an_error_naming_the_file_and_keeps_earlier_out
             "{}: the error names the file and the cause: {err}",
             case.name
         );
-        assert_eq!(snapshot(&dir), before, "{}: the outputs changed", case.name);
+        assert_unchanged(&dir, &before, case.name);
     }
 }
 
@@ -391,14 +440,14 @@ fn a_disk_that_fills_mid_write_is_an_error_naming_the_file_and_keeps_earlier_out
 fn killed_by_sigxfsz_a_run_leaves_at_most_named_temporary_files() {
     // Without SIGXFSZ ignored the kernel ends the process at the first write past the limit:
     // no code runs to remove the temporary files, but none has replaced a good output.
-    let spectra = setup().data.join("spectra.npy");
+    let spectra = &setup().reordered;
     let flags = |dir: &Path| with(dir, &["--catalog-pdf", "--catalog"], "c.fits");
     let dir = earlier_outputs("killed", flags);
     let before = snapshot(&dir);
     let (csv, fits) = (before["p.csv"].len() as u64, before["c.fits"].len() as u64);
     let mut args = flags(&dir);
     args.push("--overwrite".into());
-    let out = limited(predict(&spectra, &args), (csv + fits) / 2, false);
+    let out = limited(predict(spectra, &args), (csv + fits) / 2, false);
     assert_eq!(out.status.signal(), Some(libc::SIGXFSZ), "{}", text(&out));
     let after = snapshot(&dir);
     for (name, bytes) in &before {
