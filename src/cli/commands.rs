@@ -22,7 +22,7 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Done,
-    /// Stopped by Ctrl-C after saving its checkpoint.
+    /// Stopped by Ctrl-C: training after saving its checkpoint, prediction with no output.
     Interrupted,
 }
 
@@ -174,6 +174,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 plan = plan.writes(flag, path);
             }
             plan.check(overwrite.overwrite)?;
+            check_writable(&survey.files())?;
             set_threads(&threads)?;
             evaluate(&ckpt, &data, &out, all, &survey).map(|()| Outcome::Done)
         }
@@ -208,6 +209,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 plan = plan.writes(flag, path);
             }
             plan.check(overwrite.overwrite)?;
+            check_writable(&[&[("--out", out.as_path())][..], &survey.files()].concat())?;
             set_threads(&threads)?;
             let paths = predict_sink::OutputPaths::new(&out, &survey);
             let input = match (&spectra, &images, &photometry) {
@@ -227,7 +229,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 input,
                 labels: labels.as_deref(),
             };
-            predict_file(&files, chunk_size, &paths).map(|()| Outcome::Done)
+            predict_file(&files, chunk_size, &paths)
         }
         Command::Debias {
             data,
@@ -292,6 +294,14 @@ fn settings_inputs(common: &Common, config: &RunConfig) -> Plan {
         plan = plan.reads("--init-from", Path::new(&config.train.init_from));
     }
     plan
+}
+
+/// Refuses output files that cannot be created (a missing folder, no permission, a read-only
+/// file system) before any work, naming the flag that gave each.
+fn check_writable(files: &[(&str, &Path)]) -> Result<(), String> {
+    files.iter().try_for_each(|(flag, path)| {
+        crate::io::atomic::check_writable(path).map_err(|e| format!("{flag}: {}", e.0))
+    })
 }
 
 /// Interrupted when Ctrl-C stopped the training.
@@ -770,12 +780,12 @@ impl PredictReader {
 /// `zcnn predict`: reads the spectra or cutouts `chunk_size` at a time, checks each chunk
 /// against the checkpoint's input contract, and writes every output as it goes (memory
 /// bounded by the chunk, not the file), in input order, with the survey outputs asked for.
-/// Ctrl-C stops it with no output left half-written.
+/// Ctrl-C stops it after the current chunk, with no output written and earlier files kept.
 fn predict_file(
     files: &PredictInputs,
     chunk_size: usize,
     paths: &predict_sink::OutputPaths,
-) -> Result<(), String> {
+) -> Result<Outcome, String> {
     if chunk_size == 0 {
         return Err("--chunk-size must be at least 1".into());
     }
@@ -843,21 +853,27 @@ fn predict_file(
         .then(|| pipeline::binning(m))
         .transpose()?;
     let provenance = outputs::Provenance::new(checkpoint, m)?;
-    let mut sink =
-        predict_sink::PredictionSink::create(paths, &provenance, binning, labels.clone(), n)?;
+    // Installed before the first temporary file exists, so that a Ctrl-C always finds a sink
+    // to drop. A second installation in one process fails; Ctrl-C then ends it as usual.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
-    // A second installation in one process fails; Ctrl-C then ends the process as usual.
     let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+    let mut sink =
+        predict_sink::PredictionSink::create(paths, &provenance, binning, labels.clone(), n)?;
     let bar = indicatif::ProgressBar::new(n as u64);
     let started = std::time::Instant::now();
     let (mut x, mut extra) = (Vec::new(), Vec::new());
     let mut first = 0;
     while first < n {
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(format!(
-                "interrupted after {first} of {n} inputs: no output was written or replaced"
-            ));
+            // Dropping the sink removes its temporary files.
+            drop(sink);
+            bar.abandon();
+            eprintln!(
+                "interrupted after {first} of {n} inputs: no output was written, earlier files \
+                 are unchanged"
+            );
+            return Ok(Outcome::Interrupted);
         }
         let count = reader.next(
             &ckpt,
@@ -882,5 +898,5 @@ fn predict_file(
         n as f64 / started.elapsed().as_secs_f64().max(1e-9),
         paths.csv.display()
     );
-    Ok(())
+    Ok(Outcome::Done)
 }

@@ -327,8 +327,8 @@ pub struct Overrides {
     pub init_from: Option<PathBuf>,
 }
 
-/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it), after it saved
-/// its checkpoint.
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it): a training run
+/// after saving its checkpoint, a prediction with none of its outputs written.
 const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs the command line and returns the process exit code.

@@ -3,6 +3,7 @@
 //! the point estimates and the provenance of the model.
 
 use super::config::ModelConfig;
+use crate::io::atomic::StagedPath;
 use crate::io::fits_write::{BinTableWriter, Card, CardValue, Column, ColumnType, Value};
 use crate::redshift::summary::PdfSummary;
 use crate::redshift::zwarn::ZWARN_BITS;
@@ -210,8 +211,8 @@ impl CatalogWriter {
         self.table.append(&values)
     }
 
-    /// Completes the file and moves it into place.
-    pub fn finish(self) -> Result<(), String> {
+    /// Completes the file, still under its temporary name (see [`BinTableWriter::finish`]).
+    pub fn finish(self) -> Result<StagedPath, String> {
         self.table.finish()
     }
 }

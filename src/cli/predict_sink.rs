@@ -7,7 +7,7 @@
 
 use super::outputs::{is_hdf5, CatalogWriter, ObjectRow, Provenance};
 use super::row_labels::RowLabels;
-use crate::io::atomic::StagedPath;
+use crate::io::atomic::{commit_all, StagedPath};
 use crate::redshift::summary::{summarise, PdfSummary};
 use crate::redshift::ZBinning;
 use npyz::WriterBuilder;
@@ -90,7 +90,7 @@ impl PredictionSink {
             None => &["index", "z"],
         };
         csv.write_record(header)
-            .map_err(|e| format!("{}: {e}", paths.csv.display()))?;
+            .map_err(|e| cannot_write(paths.csv, e))?;
         let ids = labels.ids.clone().unwrap_or_default();
         let catalog = paths
             .catalog
@@ -108,7 +108,7 @@ impl PredictionSink {
                     .shape(&[n as u64, b.bins() as u64])
                     .writer(BufWriter::new(staged.create().map_err(|e| e.0)?))
                     .begin_nd()
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                    .map_err(|e| cannot_write(path, e))?;
                 npy = Some((writer, staged));
             }
             _ => {}
@@ -153,7 +153,7 @@ impl PredictionSink {
     /// Writes the objects `first..first + z.len()`: point estimates `z` and, for a
     /// classifier, their PDFs `[rows, bins]`.
     pub fn append(&mut self, first: usize, z: &[f64], pdfs: Option<&[f32]>) -> Result<(), String> {
-        let csv_error = |e: csv::Error| format!("{}: {e}", self.csv_path.path().display());
+        let csv_error = |e: csv::Error| cannot_write(self.csv_path.path(), e);
         let (Some(b), Some(pdfs)) = (&self.binning, pdfs) else {
             for (i, v) in z.iter().enumerate() {
                 self.csv
@@ -209,7 +209,7 @@ impl PredictionSink {
         }
         if let Some((npy, staged)) = &mut self.npy {
             npy.extend(pdfs.iter().copied())
-                .map_err(|e| format!("{}: {e}", staged.path().display()))?;
+                .map_err(|e| cannot_write(staged.path(), e))?;
         }
         #[cfg(feature = "parquet")]
         if let Some((table, numeric_ids)) = &mut self.parquet {
@@ -228,35 +228,44 @@ impl PredictionSink {
         Ok(())
     }
 
-    /// Completes every file and moves each into place.
+    /// Completes every file, then moves each into place: an error while completing any one
+    /// (a full disk) leaves every earlier output as it was.
     pub fn finish(self) -> Result<(), String> {
-        let csv_name = self.csv_path.path().display().to_string();
+        let csv_error = |e: &dyn std::fmt::Display| cannot_write(self.csv_path.path(), e);
         let file = self
             .csv
             .into_inner()
-            .map_err(|e| format!("{csv_name}: {e}"))?
+            .map_err(|e| csv_error(&e))?
             .into_inner()
-            .map_err(|e| format!("{csv_name}: {e}"))?;
-        file.sync_all().map_err(|e| format!("{csv_name}: {e}"))?;
+            .map_err(|e| csv_error(&e))?;
+        file.sync_all().map_err(|e| csv_error(&e))?;
+        let mut complete = Vec::new();
         if let Some(catalog) = self.catalog {
-            catalog.finish()?;
+            complete.push(catalog.finish()?);
         }
         if let Some((npy, staged)) = self.npy {
             npy.finish()
                 .and_then(|()| File::open(staged.temporary())?.sync_all())
-                .map_err(|e| format!("{}: {e}", staged.path().display()))?;
-            staged.commit().map_err(|e| e.0)?;
+                .map_err(|e| cannot_write(staged.path(), e))?;
+            complete.push(staged);
         }
         #[cfg(feature = "hdf5")]
         if let Some(qp) = self.qp {
-            qp.finish()?;
+            complete.push(qp.finish()?);
         }
         #[cfg(feature = "parquet")]
         if let Some((table, _)) = self.parquet {
-            table.finish()?;
+            complete.push(table.finish()?);
         }
-        self.csv_path.commit().map_err(|e| e.0)
+        // The CSV, the main output, last.
+        complete.push(self.csv_path);
+        commit_all(complete).map_err(|e| e.0)
     }
+}
+
+/// The message of a failed write (a full disk: "No space left on device").
+fn cannot_write(path: &Path, e: impl std::fmt::Display) -> String {
+    format!("cannot write {}: {e}", path.display())
 }
 
 #[cfg(not(feature = "hdf5"))]

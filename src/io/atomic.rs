@@ -78,10 +78,22 @@ impl StagedPath {
         }
     }
 
-    /// Creates the temporary file, to be written in full before the commit.
+    /// Creates the temporary file, to be written in full before the commit. The error names
+    /// the final path, and its folder when that is missing.
     pub fn create(&self) -> Result<File> {
-        File::create(&self.temporary)
-            .map_err(|e| Error(format!("cannot create {}: {e}", self.temporary.display())))
+        File::create(&self.temporary).map_err(|e| {
+            let why = match self.path.parent() {
+                Some(dir) if e.kind() == std::io::ErrorKind::NotFound => {
+                    format!("the folder {} does not exist", dir.display())
+                }
+                _ => e.to_string(),
+            };
+            Error(format!(
+                "cannot write {}: {why} (creating {})",
+                self.path.display(),
+                self.temporary.display()
+            ))
+        })
     }
 
     /// Where to write while the output is incomplete.
@@ -103,6 +115,23 @@ impl StagedPath {
         sync_parent(&self.path);
         Ok(())
     }
+}
+
+/// Checks, before a long run, that `path` can be written: creates its temporary file (as
+/// [`StagedPath::create`] will) and removes it at once. Catches a missing folder, a file in
+/// place of a folder, a folder without write permission and a read-only file system, so that
+/// the run is refused before any work rather than after it.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let staged = StagedPath::new(path);
+    // Dropping the file closes it; dropping `staged` uncommitted removes it.
+    staged.create().map(drop)
+}
+
+/// Moves every complete staged file into place, in order. Called once all of them are
+/// written and synced, so that an error while writing any one leaves every earlier output as
+/// it was; only a failed rename (a folder put in the way meanwhile) can leave some renamed.
+pub fn commit_all(staged: Vec<StagedPath>) -> Result<()> {
+    staged.into_iter().try_for_each(StagedPath::commit)
 }
 
 impl Drop for StagedPath {

@@ -100,8 +100,9 @@ pub enum Value<'a> {
     F32s(&'a [f32]),
 }
 
-/// A FITS file with one binary table, written row by row under a temporary name and renamed
-/// into place by [`BinTableWriter::finish`]. Dropped unfinished, it removes the temporary file.
+/// A FITS file with one binary table, written row by row under a temporary name, completed by
+/// [`BinTableWriter::finish`] and renamed into place by the commit of the [`StagedPath`] it
+/// returns. Dropped before, it removes the temporary file.
 pub struct BinTableWriter {
     out: BufWriter<File>,
     staged: StagedPath,
@@ -114,7 +115,7 @@ pub struct BinTableWriter {
 }
 
 impl BinTableWriter {
-    /// Creates `path` (under a temporary name until [`BinTableWriter::finish`]) with an empty
+    /// Creates `path` (under a temporary name until the commit) with an empty
     /// primary HDU holding `primary` cards, and a BINTABLE named `extname` with `columns` and
     /// `table` cards.
     pub fn create(
@@ -217,9 +218,10 @@ impl BinTableWriter {
         Ok(())
     }
 
-    /// Pads the data to whole blocks, writes the row count, syncs and renames the file into
-    /// place.
-    pub fn finish(mut self) -> Result<(), String> {
+    /// Pads the data to whole blocks, writes the row count and syncs the file, still under its
+    /// temporary name: the caller moves it into place with [`StagedPath::commit`] (after the
+    /// other outputs of the run are complete too).
+    pub fn finish(mut self) -> Result<StagedPath, String> {
         let data_bytes =
             self.out.stream_position().map_err(|e| self.io_error(e))? - self.data_start;
         let padding = (BLOCK as u64 - data_bytes % BLOCK as u64) % BLOCK as u64;
@@ -237,7 +239,7 @@ impl BinTableWriter {
             .and_then(|()| self.out.flush())
             .and_then(|()| self.out.get_ref().sync_all())
             .map_err(|e| self.io_error(e))?;
-        self.staged.commit().map_err(|e| e.0)
+        Ok(self.staged)
     }
 
     /// Rows appended so far.

@@ -50,7 +50,8 @@ pub struct ParquetTableWriter {
 }
 
 impl ParquetTableWriter {
-    /// Creates `path` (under a temporary name until [`ParquetTableWriter::finish`]) with
+    /// Creates `path` (under a temporary name until the commit of what
+    /// [`ParquetTableWriter::finish`] returns) with
     /// `columns` (all required) and `metadata` as the file's key-value metadata.
     pub fn create(
         path: &Path,
@@ -145,8 +146,9 @@ impl ParquetTableWriter {
         Ok(())
     }
 
-    /// Writes the footer, syncs and moves the file into place.
-    pub fn finish(mut self) -> Result<(), String> {
+    /// Writes the footer and syncs the file, still under its temporary name: the caller moves
+    /// it into place with [`StagedPath::commit`].
+    pub fn finish(mut self) -> Result<StagedPath, String> {
         let path = self.staged.path().display().to_string();
         self.writer.finish().map_err(|e| format!("{path}: {e}"))?;
         self.writer
@@ -154,7 +156,7 @@ impl ParquetTableWriter {
             .sync_all()
             .map_err(|e| format!("{path}: {e}"))?;
         drop(self.writer);
-        self.staged.commit().map_err(|e| e.0)
+        Ok(self.staged)
     }
 }
 
@@ -190,7 +192,7 @@ mod tests {
             .expect_err("ragged");
         assert!(err.contains("equal length"), "{err}");
         assert!(!path.exists());
-        w.finish().unwrap();
+        w.finish().unwrap().commit().unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[..4], b"PAR1");
         assert_eq!(&bytes[bytes.len() - 4..], b"PAR1");

@@ -52,7 +52,7 @@ const FLOAT_ANCIL: [&str; 6] = ["zmode", "zmean", "zmedian", "z_std", "p_max", "
 
 impl QpHistWriter {
     /// Creates the file for `n` objects over the bins with `edges` (under a temporary name
-    /// until [`QpHistWriter::finish`]). Ids are stored as int64 when `numeric_ids`, else as
+    /// until the commit of what [`QpHistWriter::finish`] returns). Ids are stored as int64 when `numeric_ids`, else as
     /// `|S64`.
     pub fn create(
         path: &Path,
@@ -196,8 +196,9 @@ impl QpHistWriter {
         Ok(())
     }
 
-    /// Writes `meta`, closes the file and moves it into place. Every row must be written.
-    pub fn finish(mut self) -> Result<(), String> {
+    /// Writes `meta` and closes the file, still under its temporary name: the caller moves it
+    /// into place with [`StagedPath::commit`]. Every row must be written.
+    pub fn finish(mut self) -> Result<StagedPath, String> {
         let path = self.staged.path().display().to_string();
         if self.written != self.n {
             return Err(format!(
@@ -224,6 +225,6 @@ impl QpHistWriter {
             .map_err(err)?;
         file.flush().map_err(err)?;
         drop(file);
-        self.staged.commit().map_err(|e| e.0)
+        Ok(self.staged)
     }
 }

@@ -76,7 +76,7 @@ fn a_table_has_whole_blocks_the_row_count_and_big_endian_rows() {
     ])
     .unwrap();
     assert_eq!(w.rows(), 2);
-    w.finish().unwrap();
+    w.finish().unwrap().commit().unwrap();
     let bytes = fs::read(&path).unwrap();
     // Primary header (1 block), table header (1 block), data (1 block).
     assert_eq!(bytes.len(), 3 * 2880);
