@@ -219,16 +219,21 @@ pub struct TrainSettings {
     /// initialisation). The optimiser starts afresh, so a model trained with one loss can be
     /// fine-tuned with another (two-stage training).
     pub init_from: String,
-    /// Rotate and flip each training image by one of the 8 symmetries of the square (absent:
-    /// yes for images; spectra are never augmented).
+    /// Augment the training samples (absent: yes for images and spectra): rotate and flip each
+    /// image by one of the 8 symmetries of the square; add white noise to each spectrum at
+    /// `noise_snr`. Catalogues have no augmentation.
     pub augment: Option<bool>,
-    /// Spectra: add white Gaussian noise to every training spectrum, a new realisation at
-    /// every update, at an SNR drawn per spectrum log-uniformly in `[min, max]` (σ = mean|f| /
-    /// SNR, the simulator's definition; `[5, 5]` for one SNR). Train on clean spectra with it
-    /// to prepare a network for noisy data without memorising one noise realisation. Absent:
-    /// no noise.
+    /// Spectra: the noise augmentation adds white Gaussian noise to every training spectrum, a
+    /// new realisation at every update, at an SNR drawn per spectrum log-uniformly in
+    /// `[min, max]` (σ = mean|f| / SNR, the simulator's definition; `[5, 5]` for one SNR), so a
+    /// network does not memorise one noise realisation or the exact shape of its templates.
+    /// Absent: [`DEFAULT_NOISE_SNR`].
     pub noise_snr: Option<(f32, f32)>,
 }
+
+/// The SNR range of the noise augmentation of spectra: from noisier than the noisiest data the
+/// README studies (SNR 5) to nearly clean. The generalisation study (README) measured it.
+pub const DEFAULT_NOISE_SNR: (f32, f32) = (3.0, 100.0);
 
 impl Default for TrainSettings {
     fn default() -> Self {

@@ -2,7 +2,9 @@
 //! training with a progress bar, and turning network outputs into redshifts.
 
 use super::catalog_data::feature_count;
-use super::config::{CatalogConfig, ModelConfig, RunConfig, SimulateConfig, TrainSettings};
+use super::config::{
+    CatalogConfig, ModelConfig, RunConfig, SimulateConfig, TrainSettings, DEFAULT_NOISE_SNR,
+};
 use super::contract::InputShape;
 use super::images;
 use crate::data::spectra::{
@@ -284,34 +286,35 @@ fn check_catalog(c: &CatalogConfig) -> Result<(), String> {
     Ok(())
 }
 
-/// The augmentation of the training samples: the dihedral transforms for images unless
-/// `train.augment = false`; for spectra, noise at `train.noise_snr` when it is set
-/// (`train.augment = true` is an error there, and `noise_snr` is one for images and catalogues).
+/// The augmentation of the training samples (`train.augment`, absent: on): the dihedral
+/// transforms for images, noise at `train.noise_snr` (default [`DEFAULT_NOISE_SNR`]) for
+/// spectra; none for catalogues (`train.augment = true` is an error there, and `noise_snr` is
+/// one for images and catalogues).
 pub fn augment(config: &RunConfig, input: &InputShape) -> Result<Augment, String> {
-    match (input, config.train.noise_snr) {
-        (InputShape::Spectra { .. }, Some((min, max))) => {
-            return if min.is_finite() && max.is_finite() && min > 0.0 && min <= max {
+    let t = &config.train;
+    if t.noise_snr.is_some() && !matches!(input, InputShape::Spectra { .. }) {
+        return Err(
+            "train.noise_snr adds noise to spectra; images and catalogues carry their own noise"
+                .into(),
+        );
+    }
+    let on = t.augment != Some(false);
+    match input {
+        InputShape::Images { .. } if on => Ok(Augment::Dihedral),
+        InputShape::Spectra { .. } if on => {
+            let (min, max) = t.noise_snr.unwrap_or(DEFAULT_NOISE_SNR);
+            if min.is_finite() && max.is_finite() && min > 0.0 && min <= max {
                 Ok(Augment::WhiteNoise { snr: (min, max) })
             } else {
                 Err(format!(
                     "train.noise_snr: expected [min, max] with 0 < min ≤ max, finite, found \
                      [{min}, {max}]"
                 ))
-            };
+            }
         }
-        (_, Some(_)) => {
-            return Err(
-                "train.noise_snr adds noise to spectra; images and catalogues carry their own                  noise"
-                    .into(),
-            )
-        }
-        (_, None) => {}
-    }
-    match (input, config.train.augment) {
-        (InputShape::Images { .. }, None | Some(true)) => Ok(Augment::Dihedral),
-        (_, Some(true)) => Err(
-            "train.augment = true rotates and flips images; spectra and catalogues have no such \
-             symmetry"
+        InputShape::Photometry { .. } if t.augment == Some(true) => Err(
+            "train.augment = true: catalogues have no augmentation (images are rotated and \
+             flipped, spectra noised)"
                 .into(),
         ),
         _ => Ok(Augment::None),
@@ -558,34 +561,53 @@ fn check_number(field: &str, value: f64, min: f64) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn with_noise(noise_snr: Option<(f32, f32)>) -> RunConfig {
+    fn settings(augment: Option<bool>, noise_snr: Option<(f32, f32)>) -> RunConfig {
         let mut config = RunConfig::default();
+        config.train.augment = augment;
         config.train.noise_snr = noise_snr;
         config
     }
 
-    /// `train.noise_snr` turns on the noise augmentation for spectra only, with a valid range.
+    /// Spectra are noised by default at [`DEFAULT_NOISE_SNR`], images rotated and flipped,
+    /// catalogues left alone; `augment = false` turns it off, and `noise_snr` is checked.
     #[test]
-    fn noise_snr_applies_to_spectra_with_a_valid_range() {
+    fn augmentation_is_on_by_default_and_noise_snr_is_for_spectra() {
         let spectra = InputShape::Spectra { pixels: 100 };
         let images = InputShape::Images {
             bands: 5,
             height: 8,
             width: 8,
         };
-        assert_eq!(augment(&with_noise(None), &spectra), Ok(Augment::None));
+        let photometry = InputShape::Photometry { bands: 5 };
+        let (min, max) = DEFAULT_NOISE_SNR;
         assert_eq!(
-            augment(&with_noise(Some((3.0, 100.0))), &spectra),
-            Ok(Augment::WhiteNoise { snr: (3.0, 100.0) })
+            augment(&settings(None, None), &spectra),
+            Ok(Augment::WhiteNoise { snr: (min, max) })
         );
-        let err = augment(&with_noise(Some((5.0, 2.0))), &spectra).unwrap_err();
+        assert_eq!(
+            augment(&settings(None, Some((5.0, 5.0))), &spectra),
+            Ok(Augment::WhiteNoise { snr: (5.0, 5.0) })
+        );
+        assert_eq!(
+            augment(&settings(Some(false), None), &spectra),
+            Ok(Augment::None)
+        );
+        assert_eq!(
+            augment(&settings(None, None), &images),
+            Ok(Augment::Dihedral)
+        );
+        assert_eq!(
+            augment(&settings(None, None), &photometry),
+            Ok(Augment::None)
+        );
+        let err = augment(&settings(None, Some((5.0, 2.0))), &spectra).unwrap_err();
         assert!(
             err.contains("train.noise_snr") && err.contains("[5, 2]"),
             "{err}"
         );
-        let err = augment(&with_noise(Some((5.0, 5.0))), &images).unwrap_err();
+        let err = augment(&settings(None, Some((5.0, 5.0))), &images).unwrap_err();
         assert!(err.contains("images and catalogues"), "{err}");
-        let photometry = InputShape::Photometry { bands: 5 };
-        assert!(augment(&with_noise(Some((5.0, 5.0))), &photometry).is_err());
+        assert!(augment(&settings(None, Some((5.0, 5.0))), &photometry).is_err());
+        assert!(augment(&settings(Some(true), None), &photometry).is_err());
     }
 }
