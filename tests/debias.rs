@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod support;
 
+use std::path::Path;
 use support::{fails, ok, s, scratch};
 use zcnn::cli::config::RunConfig;
 use zcnn::cli::debias::fine_tune_heads;
@@ -21,6 +22,45 @@ use zcnn::train::Dataset;
 /// The parameters of `range` as bits, to compare exactly.
 fn bits(model: &Model, range: std::ops::Range<usize>) -> Vec<u32> {
     model.params()[range].iter().map(|v| v.to_bits()).collect()
+}
+
+/// Simulates `n` objects of `preset` with `seed` into `out`.
+fn simulate(preset: &str, n: usize, seed: u64, out: &Path) {
+    let (n, seed) = (n.to_string(), seed.to_string());
+    ok(&[
+        "simulate",
+        "--preset",
+        preset,
+        "-n",
+        &n,
+        "--seed",
+        &seed,
+        "--out",
+        s(out),
+    ]);
+}
+
+/// Runs `zcnn debias` on `data` with `config` into `out`; its study.json.
+fn study(data: &Path, config: &Path, out: &Path) -> (String, serde_json::Value) {
+    let text = ok(&[
+        "debias",
+        "--data",
+        s(data),
+        "--config",
+        s(config),
+        "--out",
+        s(out),
+    ]);
+    let json = std::fs::read_to_string(out.join("study.json")).unwrap();
+    (text, serde_json::from_str(&json).unwrap())
+}
+
+/// The numbers of a step note, e.g. the subset and training-set sizes of
+/// "balanced subset: 1200 of 8000".
+fn numbers_in(note: &str) -> Vec<usize> {
+    note.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|t| t.parse().ok())
+        .collect()
 }
 
 #[test]
@@ -140,32 +180,12 @@ heads_batch = 32
 fn a_small_study_runs_every_step_and_reports_finite_metrics() {
     let dir = scratch("debias-study");
     let data = dir.join("data");
-    ok(&[
-        "simulate",
-        "--preset",
-        "sdss",
-        "-n",
-        "600",
-        "--seed",
-        "5",
-        "--out",
-        s(&data),
-    ]);
+    simulate("sdss", 600, 5, &data);
     let config = dir.join("debias.toml");
     std::fs::write(&config, STUDY_CONFIG).unwrap();
     let out = dir.join("study");
-    let text = ok(&[
-        "debias",
-        "--data",
-        s(&data),
-        "--config",
-        s(&config),
-        "--out",
-        s(&out),
-    ]);
+    let (text, study) = self::study(&data, &config, &out);
     assert!(text.contains("balanced subset:"), "{text}");
-    let study: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("study.json")).unwrap()).unwrap();
     assert_eq!(study["test_objects"], 180);
     let steps = study["steps"].as_array().unwrap();
     let numbers: Vec<u64> = steps.iter().map(|s| s["step"].as_u64().unwrap()).collect();
@@ -192,10 +212,7 @@ fn a_small_study_runs_every_step_and_reports_finite_metrics() {
     }
     // The balanced subset is smaller than the training set with N_th = 5.
     let note = steps[2]["note"].as_str().unwrap();
-    let sizes: Vec<usize> = note
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|t| t.parse().ok())
-        .collect();
+    let sizes = numbers_in(note);
     assert!(sizes[0] < sizes[1], "{note}");
     for plot in ["residuals.svg", "histograms.svg", "nmad_per_row.svg"] {
         let svg = std::fs::read_to_string(out.join(plot)).unwrap();
@@ -224,17 +241,7 @@ fn a_small_study_runs_every_step_and_reports_finite_metrics() {
 fn bad_steps_and_a_missing_magnitude_column_are_errors() {
     let dir = scratch("debias-errors");
     let data = dir.join("data");
-    ok(&[
-        "simulate",
-        "--preset",
-        "sdss",
-        "-n",
-        "40",
-        "--seed",
-        "2",
-        "--out",
-        s(&data),
-    ]);
+    simulate("sdss", 40, 2, &data);
     let config = dir.join("debias.toml");
     std::fs::write(&config, STUDY_CONFIG).unwrap();
     let out = dir.join("study");
@@ -269,17 +276,7 @@ fn bad_steps_and_a_missing_magnitude_column_are_errors() {
 fn spectra_run_every_step_in_one_magnitude_row() {
     let dir = scratch("debias-spectra");
     let data = dir.join("data");
-    ok(&[
-        "simulate",
-        "--preset",
-        "seed",
-        "-n",
-        "300",
-        "--seed",
-        "4",
-        "--out",
-        s(&data),
-    ]);
+    simulate("seed", 300, 4, &data);
     let config = dir.join("debias.toml");
     let text = r#"
 [model]
@@ -305,17 +302,7 @@ heads_epochs = 1
 "#;
     std::fs::write(&config, text).unwrap();
     let out = dir.join("study");
-    ok(&[
-        "debias",
-        "--data",
-        s(&data),
-        "--config",
-        s(&config),
-        "--out",
-        s(&out),
-    ]);
-    let study: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("study.json")).unwrap()).unwrap();
+    let (_, study) = self::study(&data, &config, &out);
     let steps = study["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 5);
     for step in steps {
@@ -324,10 +311,7 @@ heads_epochs = 1
     }
     // N_th = 2 over 80 bins keeps at most 2 × 80 = 160 of the training spectra.
     let note = steps[2]["note"].as_str().unwrap();
-    let sizes: Vec<usize> = note
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|t| t.parse().ok())
-        .collect();
+    let sizes = numbers_in(note);
     assert!(sizes[0] <= 160 && sizes[0] < sizes[1], "{note}");
     std::fs::remove_dir_all(&dir).ok();
 }
