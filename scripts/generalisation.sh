@@ -7,7 +7,7 @@
 # and η per training set × test set) and one `zcnn compare` table and plot per test set.
 # Usage: scripts/generalisation.sh [small|full]
 #   small: 600 training spectra, 1 epoch, 100 test spectra (checks that everything runs, ≈ 2 min)
-#   full:  10,000 training spectra, 10 epochs, 2,000 test spectra (≈ 1 h on 2 quiet cores)
+#   full:  10,000 training spectra, 10 epochs, 2,000 test spectra (≈ 25 min on 2 shared cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-full}
@@ -87,7 +87,7 @@ cat "$out/matrix.md"
 for test in "${tests[@]}"; do
   for snr in "${snrs[@]}"; do
     runs=(); for t in "${trains[@]}"; do runs+=("$root/train_$t/on_${test}_$snr"); done
-    "$zcnn" compare "${runs[@]}" --labels "$(IFS=,; echo "${trains[*]}")" \
+    "$zcnn" compare --overwrite "${runs[@]}" --labels "$(IFS=,; echo "${trains[*]}")" \
       --title "Trained on kcorrect+COSMOS, tested on CWW/Kinney ($test, $snr)" \
       --out "$out/${test}_$snr" > /dev/null
   done
