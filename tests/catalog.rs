@@ -142,7 +142,7 @@ fn write_fits(path: &Path, rows: &[(i64, f64, [f32; 3], [f32; 3])]) {
         values.extend(mags.iter().chain(errs).map(|&v| Value::F32(v)));
         w.append(&values).unwrap();
     }
-    w.finish().unwrap();
+    w.finish().unwrap().commit().unwrap();
 }
 
 #[test]

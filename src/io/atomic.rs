@@ -62,6 +62,7 @@ fn sync_parent(path: &Path) {
 /// error on the way, an interruption), it removes the temporary file, so the final path keeps
 /// what it held before.
 #[derive(Debug)]
+#[must_use = "dropped uncommitted, the staged file is removed"]
 pub struct StagedPath {
     path: PathBuf,
     temporary: PathBuf,
