@@ -38,6 +38,7 @@
 use std::ops::Range;
 
 use super::Conv2dShape;
+use crate::epilogue::Epilogue;
 use crate::gemm::pack_len;
 use crate::parallel::{chunk_count, chunk_range, reduce_partials_into};
 
@@ -209,7 +210,22 @@ pub fn conv2d_forward(
     y: &mut [f32],
     scratch: &mut [f32],
 ) {
-    s.assert_lengths(x, w, bias, y);
+    conv2d_forward_fused(s, x, w, &Epilogue::bias(bias), y, scratch);
+}
+
+/// [`conv2d_forward`] followed by an activation, written in one pass: `y = act(conv + bias)`
+/// with the epilogue's bias and activation (see [`crate::epilogue`]); bit for bit the output of
+/// [`conv2d_forward`] followed by the activation's kernel.
+pub fn conv2d_forward_fused(
+    s: &Conv2dShape,
+    x: &[f32],
+    w: &[f32],
+    epilogue: &Epilogue,
+    y: &mut [f32],
+    scratch: &mut [f32],
+) {
+    s.assert_lengths(x, w, epilogue.bias, y);
+    epilogue.assert_channels(s.out_ch);
     let g = Geometry::new(s);
     let work_len = g.forward_work_len(s);
     assert!(
@@ -225,19 +241,20 @@ pub fn conv2d_forward(
         let x = &x[samples.start * s.input_sample_len()..samples.end * s.input_sample_len()];
         let (images, pack) = work[..work_len].split_at_mut(g.forward_images_len(s));
         match g.path {
-            Path::Pointwise => forward_pointwise(s, x, w, bias, y, pack),
-            Path::Wide => forward_wide(s, &g, x, w, bias, y, images, pack),
-            Path::RowWise => forward_rowwise(s, &g, x, w, bias, y, images, pack),
+            Path::Pointwise => forward_pointwise(s, x, w, epilogue, y, pack),
+            Path::Wide => forward_wide(s, &g, x, w, epilogue, y, images, pack),
+            Path::RowWise => forward_rowwise(s, &g, x, w, epilogue, y, images, pack),
         }
     });
 }
 
-/// `Y = X·W (+ b)` over all pixels of a chunk, `X` as `[pixels, Cin]`, `W` as `[Cin, Cout]`.
+/// `Y = X·W`, then the epilogue in place, over all pixels of a chunk, `X` as `[pixels, Cin]`,
+/// `W` as `[Cin, Cout]`.
 fn forward_pointwise(
     s: &Conv2dShape,
     x: &[f32],
     w: &[f32],
-    bias: Option<&[f32]>,
+    epilogue: &Epilogue,
     y: &mut [f32],
     pack: &mut [f32],
 ) {
@@ -255,20 +272,18 @@ fn forward_pointwise(
         s.out_ch,
         pack,
     );
-    if let Some(b) = bias {
-        add_bias(y, b);
-    }
+    epilogue.apply_in_place(s.out_ch, y);
 }
 
 /// Stride-1 forward of the samples of one chunk: `Y_wide = Σ_kh A_kh·W_kh`, then the valid
-/// columns (+ bias) go to `y`.
+/// columns go to `y` through the epilogue (bias, activation).
 #[allow(clippy::too_many_arguments)]
 fn forward_wide(
     s: &Conv2dShape,
     g: &Geometry,
     x: &[f32],
     w: &[f32],
-    bias: Option<&[f32]>,
+    epilogue: &Epilogue,
     y: &mut [f32],
     work: &mut [f32],
     pack: &mut [f32],
@@ -292,23 +307,20 @@ fn forward_wide(
         accumulate_taps(s, g, padded, g.wp, (0, 1), rows, w, y_wide, pack);
         for (oh, y_row) in y.chunks_exact_mut(out_row).enumerate() {
             let start = oh * g.wp * s.out_ch;
-            y_row.copy_from_slice(&y_wide[start..start + out_row]);
-            if let Some(b) = bias {
-                add_bias(y_row, b);
-            }
+            epilogue.apply(s.out_ch, &y_wide[start..start + out_row], y_row);
         }
     }
 }
 
 /// Strided forward of one chunk: for each output row, `y_row = Σ_taps A·W_tap` with `A` rows
-/// `stride_w` pixels apart in the padded image.
+/// `stride_w` pixels apart in the padded image, then the epilogue in place.
 #[allow(clippy::too_many_arguments)]
 fn forward_rowwise(
     s: &Conv2dShape,
     g: &Geometry,
     x: &[f32],
     w: &[f32],
-    bias: Option<&[f32]>,
+    epilogue: &Epilogue,
     y: &mut [f32],
     padded: &mut [f32],
     pack: &mut [f32],
@@ -331,9 +343,7 @@ fn forward_rowwise(
             let first = oh * s.stride_h * g.wp;
             let window = (first, s.stride_w);
             accumulate_taps(s, g, padded, g.wp, window, g.out_w, w, y_row, pack);
-            if let Some(b) = bias {
-                add_bias(y_row, b);
-            }
+            epilogue.apply_in_place(s.out_ch, y_row);
         }
     }
 }
@@ -763,13 +773,6 @@ fn pad_image(
     for (i, src_row) in src.chunks_exact(row).take(h).enumerate() {
         let start = ((top + i) * row_w + left) * ch;
         dst[start..start + row].copy_from_slice(src_row);
-    }
-}
-
-/// `y[pixel, :] += b` for every pixel of `y`.
-fn add_bias(y: &mut [f32], b: &[f32]) {
-    for pixel in y.chunks_exact_mut(b.len()) {
-        crate::simd::axpy(1.0, b, pixel);
     }
 }
 

@@ -26,7 +26,7 @@ mod reference;
 #[cfg(test)]
 mod tests;
 
-pub use fast::{conv2d_backward, conv2d_forward};
+pub use fast::{conv2d_backward, conv2d_forward, conv2d_forward_fused};
 pub use reference::{conv2d_backward_ref, conv2d_forward_ref};
 
 use crate::shape::{ensure, window_out_len, ShapeError};

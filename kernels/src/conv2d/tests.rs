@@ -422,3 +422,41 @@ fn one_and_two_threads_give_identical_bits() {
         assert_eq!(one.3.map(|v| bits(&v)), two.3.map(|v| bits(&v)), "db {s:?}");
     }
 }
+
+/// The fused forward (bias and activation written with the output) equals the forward followed
+/// by the activation kernel bit for bit, on every path (wide, pointwise, row-wise): the
+/// epilogue performs the same roundings in the same order (`crate::epilogue`), so the
+/// tolerance is zero.
+#[test]
+fn fused_forward_equals_forward_then_activation() {
+    use crate::activation::{leaky_relu_forward_in_place, prelu_forward, relu_forward_in_place};
+    use crate::epilogue::{Activation, Epilogue};
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    for (i, s) in preset_shapes().iter().chain(&odd_shapes()).enumerate() {
+        let (x, w, b) = inputs(s, 1000 + i as u64);
+        let slopes = random_vec(1100 + i as u64, s.out_ch, 0.5);
+        let plain = fast_forward(s, &x, &w, Some(&b));
+        let mut relu = plain.clone();
+        relu_forward_in_place(&mut relu);
+        let mut leaky = plain.clone();
+        leaky_relu_forward_in_place(0.01, &mut leaky);
+        let mut prelu = vec![0.0; plain.len()];
+        prelu_forward(s.out_ch, &plain, &slopes, &mut prelu);
+        let cases = [
+            (Activation::Identity, plain),
+            (Activation::Relu, relu),
+            (Activation::LeakyRelu(0.01), leaky),
+            (Activation::Prelu(&slopes), prelu),
+        ];
+        for (activation, want) in cases {
+            let epilogue = Epilogue {
+                bias: Some(&b),
+                activation,
+            };
+            let mut y = vec![f32::NAN; s.output_len()];
+            let mut scratch = vec![f32::NAN; s.forward_scratch_len()];
+            conv2d_forward_fused(s, &x, &w, &epilogue, &mut y, &mut scratch);
+            assert_eq!(bits(&y), bits(&want), "{activation:?} {s:?}");
+        }
+    }
+}
