@@ -49,7 +49,7 @@ use std::ops::Range;
 
 use super::Conv2dShape;
 use crate::epilogue::Epilogue;
-use crate::gemm::pack_len_upto;
+use crate::gemm::pack_len;
 use crate::parallel::{
     chunk_count, chunk_range, for_each_part, part_count, part_range, reduce_partials_into,
 };
@@ -139,10 +139,34 @@ impl Bands {
         self.rows.div_ceil(self.bands)
     }
 
-    /// Most rows of the batch in one part.
-    fn max_part_rows(&self) -> usize {
-        self.items().div_ceil(self.parts()) * self.max_band_rows()
+    /// The row counts of the bands (they differ by at most one).
+    fn band_rows(&self) -> impl Iterator<Item = usize> {
+        let (thin, thick) = (self.rows / self.bands, self.rows.div_ceil(self.bands));
+        [thin, thick].into_iter().filter(|&rows| rows > 0)
     }
+
+    /// The row counts of the parts.
+    fn part_rows_counts(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.parts()).map(|p| self.part_rows(p).len())
+    }
+}
+
+/// The largest `gemm::pack_len(m, k, n)` over the row counts `ms` and column counts `ns` that
+/// a pass uses.
+fn max_pack_len(
+    ms: impl Iterator<Item = usize>,
+    k: usize,
+    ns: impl Iterator<Item = usize> + Clone,
+) -> usize {
+    ms.flat_map(|m| ns.clone().map(move |n| pack_len(m, k, n)))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The widths of the output-channel blocks of the weight gradient.
+fn co_block_widths(out_ch: usize) -> impl Iterator<Item = usize> + Clone {
+    let last = out_ch - (co_blocks(out_ch) - 1) * CO_BLOCK;
+    [CO_BLOCK.min(out_ch), last].into_iter()
 }
 
 /// Sizes derived from a shape that every path uses.
@@ -230,11 +254,14 @@ impl Geometry {
 
     /// Per-part work floats of the forward pass: images, then a pack for its largest GEMM.
     fn forward_work_len(&self, s: &Conv2dShape, bands: &Bands) -> usize {
-        let k = self.taps * s.in_ch;
+        let (k, n) = (self.taps * s.in_ch, std::iter::once(s.out_ch));
         let pack = match self.path {
-            Path::Pointwise => pack_len_upto(bands.max_part_rows() * s.in_w, s.in_ch, s.out_ch),
-            Path::Wide => pack_len_upto(self.wide_rows(bands.max_band_rows()), k, s.out_ch),
-            Path::RowWise => pack_len_upto(self.out_w, k, s.out_ch),
+            Path::Pointwise => {
+                let pixels = bands.part_rows_counts().map(|rows| rows * s.in_w);
+                max_pack_len(pixels, s.in_ch, n)
+            }
+            Path::Wide => max_pack_len(bands.band_rows().map(|r| self.wide_rows(r)), k, n),
+            Path::RowWise => pack_len(self.out_w, k, s.out_ch),
         };
         self.forward_images_len(s, bands) + pack
     }
@@ -249,16 +276,23 @@ impl Geometry {
     }
 
     /// Per-part work floats of the weight gradient: images, then a pack for its largest GEMM
-    /// (`m = taps·Cin` rows, `k` pixels, at most `CO_BLOCK` columns).
+    /// (`m = taps·Cin` rows, `k` pixels, a block of output channels).
     fn weight_grad_work_len(&self, s: &Conv2dShape) -> usize {
-        let (m, width) = (self.taps * s.in_ch, CO_BLOCK.min(s.out_ch));
+        let (m, widths) = (self.taps * s.in_ch, co_block_widths(s.out_ch));
         let pack = match self.path {
             Path::Pointwise => {
-                let samples = s.batch.div_ceil(chunk_count(s.batch));
-                pack_len_upto(s.in_ch, samples * s.in_h * s.in_w, width)
+                let chunks = chunk_count(s.batch);
+                let samples = [s.batch / chunks, s.batch.div_ceil(chunks)];
+                let pixels = samples.map(|n| n * s.in_h * s.in_w);
+                let ms = std::iter::once(s.in_ch);
+                pixels
+                    .into_iter()
+                    .map(|k| max_pack_len(ms.clone(), k, widths.clone()))
+                    .max()
+                    .unwrap_or(0)
             }
-            Path::Wide => pack_len_upto(m, self.back_dy_rows(), width),
-            Path::RowWise => pack_len_upto(m, self.out_w, width),
+            Path::Wide => max_pack_len(std::iter::once(m), self.back_dy_rows(), widths),
+            Path::RowWise => max_pack_len(std::iter::once(m), self.out_w, widths),
         };
         self.weight_grad_images_len(s) + pack
     }
@@ -278,13 +312,17 @@ impl Geometry {
     /// Per-part work floats of the input gradient: images, then a pack for its largest GEMM.
     fn input_grad_work_len(&self, s: &Conv2dShape, bands: &Bands) -> usize {
         let (cin, cout) = (s.in_ch, s.out_ch);
+        let n = std::iter::once(cin);
         let pack = match self.path {
-            Path::Pointwise => pack_len_upto(bands.max_part_rows() * s.in_w, cout, cin),
-            Path::Wide => {
-                let rows = self.back_dx_rows(s, bands.max_band_rows());
-                pack_len_upto(rows, self.taps * cout, cin)
+            Path::Pointwise => {
+                let pixels = bands.part_rows_counts().map(|rows| rows * s.in_w);
+                max_pack_len(pixels, cout, n)
             }
-            Path::RowWise => pack_len_upto(self.out_w, cout, cin),
+            Path::Wide => {
+                let rows = bands.band_rows().map(|r| self.back_dx_rows(s, r));
+                max_pack_len(rows, self.taps * cout, n)
+            }
+            Path::RowWise => pack_len(self.out_w, cout, cin),
         };
         self.input_grad_images_len(s, bands) + pack
     }

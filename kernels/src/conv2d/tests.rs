@@ -278,7 +278,7 @@ fn lengths_and_output_size() {
     // The 1×1 path needs no image, only each part's GEMM pack: 4 samples of 8 rows are cut
     // into 4 bands of 2 rows (16 pixels) each, one part per band.
     let pointwise = square(4, 8, (64, 64), 1, 0);
-    let pack = crate::gemm::pack_len_upto(2 * 8, 64, 64);
+    let pack = crate::gemm::pack_len(2 * 8, 64, 64);
     assert_eq!(pointwise.forward_scratch_len(), 16 * pack);
 }
 

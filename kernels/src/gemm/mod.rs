@@ -173,19 +173,6 @@ pub fn pack_len(m: usize, k: usize, n: usize) -> usize {
     ALIGN_SLACK + blocks.b_panel_len() + blocks.last_rows_len()
 }
 
-/// An upper bound of [`pack_len`]`(m, k, n)` over every `m ≤ max_m` and `n ≤ max_n`, for
-/// callers whose sizes vary (bands of an image, blocks of channels): the panel of any plan is at
-/// most `kc` rows of `min(NC, max(m, n))` columns rounded up to whole tiles, plus the copy of
-/// A's last rows.
-pub fn pack_len_upto(max_m: usize, k: usize, max_n: usize) -> usize {
-    if max_m == 0 || k == 0 || max_n == 0 {
-        return 0;
-    }
-    let kc = balanced_block(k, KC, 1);
-    let widest = max_m.max(max_n).next_multiple_of(NR).min(NC);
-    ALIGN_SLACK + kc * widest + NARROW_MR.max(MR) * kc
-}
-
 /// How a product is computed: with which tile, and whether as `Cᵀ = Bᵀ·Aᵀ`.
 struct Plan {
     transposed: bool,

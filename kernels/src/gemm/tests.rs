@@ -429,25 +429,3 @@ fn overlapping_c_panics() {
         &mut pack,
     );
 }
-
-#[test]
-fn pack_len_upto_bounds_every_smaller_product() {
-    for (k, n) in [
-        (1, 1),
-        (27, 32),
-        (192, 64),
-        (576, 128),
-        (1200, 48),
-        (3, 700),
-    ] {
-        for max_m in [1, 15, 17, 141, 526, 1100] {
-            let bound = pack_len_upto(max_m, k, n);
-            for m in 1..=max_m {
-                for narrower in [1, n / 2 + 1, n] {
-                    let len = pack_len(m, k, narrower);
-                    assert!(len <= bound, "m {m} k {k} n {narrower} max {max_m}×{n}");
-                }
-            }
-        }
-    }
-}
