@@ -89,8 +89,8 @@ impl<'a> Epilogue<'a> {
                 let v = self.lanes(c, load(&row[c..]));
                 store(v, &mut row[c..]);
             }
-            for c in body..channels {
-                row[c] = self.scalar(c, row[c]);
+            for (c, v) in row.iter_mut().enumerate().skip(body) {
+                *v = self.scalar(c, *v);
             }
         }
     }
@@ -239,7 +239,8 @@ mod tests {
                 crate::simd::axpy(1.0, &bias, pixel);
             }
             let mut expected = vec![0.0; src.len()];
-            let cases: [(Activation, &dyn Fn(&[f32], &mut [f32])); 4] = [
+            type Unfused<'f> = &'f dyn Fn(&[f32], &mut [f32]);
+            let cases: [(Activation, Unfused); 4] = [
                 (Activation::Identity, &|x, y| y.copy_from_slice(x)),
                 (Activation::Relu, &|x, y| relu_forward(x, y)),
                 (Activation::LeakyRelu(0.01), &|x, y| {
