@@ -142,33 +142,55 @@ impl Sequential {
     /// Allocates activations, gradient buffers, caches and scratch for up to `batch` samples.
     /// Calling it again with a smaller or equal batch does nothing.
     pub fn prepare(&mut self, batch: usize) {
+        if batch <= self.batch {
+            return;
+        }
+        // Any batch up to `batch` may run later (the last batch of an epoch is smaller), and
+        // scratch need not grow with the batch (a GEMM's packing depends on its shape), so take
+        // the largest need over all of them.
+        let most = (1..=batch).map(|b| self.scratch_len(b)).max();
+        grow(&mut self.scratch, most.unwrap_or(0));
+        self.prepare_buffers(batch);
+    }
+
+    /// [`Sequential::prepare`] without the kernels' scratch, for a chain that runs with its
+    /// caller's ([`Sequential::forward_with`], [`Sequential::backward_with`]): the branches of an
+    /// inception block share the scratch of the chain around them, since they run one at a time.
+    pub fn prepare_buffers(&mut self, batch: usize) {
         assert!(batch > 0, "batch size must be at least 1");
         if batch <= self.batch {
             return;
         }
         let mut widest = batch * self.input.size();
-        let mut scratch = 0;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             let len = batch * layer.out_dims().size();
             grow(&mut self.acts[self.out_buf[i]], len);
             widest = widest.max(len);
             layer.prepare(batch);
-            // Any batch up to `batch` may run later (the last batch of an epoch is smaller), and
-            // scratch need not grow with the batch (a GEMM's packing depends on its shape), so
-            // take the largest need over all of them.
-            let most = (1..=batch).map(|b| layer.scratch_len(b)).max();
-            scratch = scratch.max(most.unwrap_or(0));
         }
         grow(&mut self.grad_ping, widest);
         grow(&mut self.grad_pong, widest);
-        grow(&mut self.scratch, scratch);
         let widest_channels = self.layers.iter().map(|l| l.out_dims().channels()).max();
         grow(&mut self.affine, 2 * widest_channels.unwrap_or(0));
         self.batch = batch;
     }
 
+    /// Floats of kernel scratch the chain needs for `batch` samples: the most any layer needs.
+    pub fn scratch_len(&self, batch: usize) -> usize {
+        let needs = self.layers.iter().map(|l| l.scratch_len(batch));
+        needs.max().unwrap_or(0)
+    }
+
     /// Runs the chain on `x` (`[batch, in_dims]`); the result is in [`Sequential::output`].
     pub fn forward(&mut self, ctx: &mut Ctx, params: &[f32], x: &[f32]) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.forward_with(ctx, params, x, &mut scratch);
+        self.scratch = scratch;
+    }
+
+    /// [`Sequential::forward`] with the caller's scratch (at least
+    /// [`Sequential::scratch_len`] floats).
+    pub fn forward_with(&mut self, ctx: &mut Ctx, params: &[f32], x: &[f32], scratch: &mut [f32]) {
         let batch = ctx.pass.batch;
         assert!(
             batch <= self.batch,
@@ -227,10 +249,10 @@ impl Sequential {
             let layer = &mut self.layers[i];
             match &fusion {
                 Some((_, fused)) => {
-                    layer.forward_fused(&mut layer_ctx, p, input, output, &mut self.scratch, fused);
+                    layer.forward_fused(&mut layer_ctx, p, input, output, scratch, fused);
                     self.skipped_buffers |= self.out_buf[last] != self.out_buf[i];
                 }
-                None => layer.forward(&mut layer_ctx, p, input, output, &mut self.scratch),
+                None => layer.forward(&mut layer_ctx, p, input, output, scratch),
             }
             i = last + 1;
         }
@@ -255,7 +277,25 @@ impl Sequential {
         grads: &mut [f32],
         x: &[f32],
         dy: &[f32],
+        dx: Option<&mut [f32]>,
+    ) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.backward_with(pass, params, grads, x, dy, dx, &mut scratch);
+        self.scratch = scratch;
+    }
+
+    /// [`Sequential::backward`] with the caller's scratch (at least
+    /// [`Sequential::scratch_len`] floats).
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_with(
+        &mut self,
+        pass: Pass,
+        params: &[f32],
+        grads: &mut [f32],
+        x: &[f32],
+        dy: &[f32],
         mut dx: Option<&mut [f32]>,
+        scratch: &mut [f32],
     ) {
         assert!(
             !self.skipped_buffers,
@@ -319,7 +359,7 @@ impl Sequential {
                 dy_i,
                 dx_i,
                 &mut grads[range],
-                &mut self.scratch,
+                scratch,
             );
             std::mem::swap(&mut self.grad_ping, &mut self.grad_pong);
         }
