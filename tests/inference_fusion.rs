@@ -1,6 +1,6 @@
 //! Fused inference (a convolution absorbing the batch norm and the activation after it) against
-//! the layer-by-layer evaluation pass, on the image presets and on a convolution → batch norm →
-//! activation chain.
+//! the layer-by-layer evaluation pass, on the presets and on convolution → batch norm →
+//! activation chains (1D and 2D).
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -8,7 +8,7 @@ use zcnn::dims::Dims;
 use zcnn::layers::*;
 use zcnn::loss::{Loss, TargetBatch};
 use zcnn::model::{Head, Model};
-use zcnn::presets::{kim_brunner, pasquet, Output};
+use zcnn::presets::{kim_brunner, pasquet, specz_baseline, Output};
 use zcnn::sequential::Sequential;
 
 fn uniform(seed: u64, n: usize, scale: f32) -> Vec<f32> {
@@ -41,15 +41,17 @@ fn bits(v: &[f32]) -> Vec<u32> {
     v.iter().map(|f| f.to_bits()).collect()
 }
 
-/// Without batch norms, fusion only moves the bias and the activation into the convolution's
-/// write-back, with the same roundings: the outputs are identical bit for bit.
+/// Without a batch norm right after a convolution (specz-baseline's follows the pooling),
+/// fusion only moves the bias and the activation into the convolution's write-back, with the
+/// same roundings: the outputs are identical bit for bit.
 #[test]
-fn image_presets_fused_equal_unfused_bit_for_bit() {
+fn presets_fused_equal_unfused_bit_for_bit() {
     let output = Output::Classes {
         k: 7,
         loss: Loss::CrossEntropy,
     };
     for (name, mut model) in [
+        ("specz-baseline", specz_baseline(1780, output, 2).unwrap()),
         ("kim-brunner", kim_brunner(output, 3).unwrap()),
         ("pasquet", pasquet(output, 4).unwrap()),
     ] {
@@ -60,8 +62,8 @@ fn image_presets_fused_equal_unfused_bit_for_bit() {
     }
 }
 
-/// conv → batch norm → leaky ReLU, conv → batch norm, and conv → PReLU, with running statistics
-/// moved away from (0, 1) by training-mode passes.
+/// 2D: conv → batch norm → leaky ReLU, conv → batch norm, and conv → PReLU, with running
+/// statistics moved away from (0, 1) by training-mode passes.
 fn conv_bn_model(seed: u64) -> Model {
     let mut t = Sequential::new(Dims::Image { h: 9, w: 8, ch: 3 });
     t.push_with(|d| Conv2d::new(d, 20, 3, 1, Padding::Same, 1))
@@ -80,6 +82,34 @@ fn conv_bn_model(seed: u64) -> Model {
         .unwrap()
         .push_with(Flatten::new)
         .unwrap();
+    trained(t, seed)
+}
+
+/// 1D: conv → batch norm → PReLU, conv → ReLU, conv → batch norm.
+fn conv1d_bn_model(seed: u64) -> Model {
+    let mut t = Sequential::new(Dims::Seq { len: 30, ch: 2 });
+    t.push_with(|d| Conv1d::new(d, 20, 5, 1, Padding::Same, 1))
+        .unwrap()
+        .push_with(BatchNorm::new)
+        .unwrap()
+        .push_with(|d| Prelu::new(d, 0.2))
+        .unwrap()
+        .push_with(|d| Conv1d::new(d, 17, 3, 2, Padding::Valid, 1))
+        .unwrap()
+        .push_with(Relu::new)
+        .unwrap()
+        .push_with(|d| Conv1d::new(d, 6, 4, 1, Padding::Explicit(1, 2), 2))
+        .unwrap()
+        .push_with(BatchNorm::new)
+        .unwrap()
+        .push_with(Flatten::new)
+        .unwrap();
+    trained(t, seed)
+}
+
+/// `trunk` with a dense head of 4 values, its parameters perturbed, after five training-mode
+/// passes (which move the batch norms' running statistics).
+fn trained(t: Sequential, seed: u64) -> Model {
     let mut head = Sequential::new(t.out_dims());
     head.push_with(|d| Dense::new(d, 4)).unwrap();
     let heads = vec![Head::new("z", head, Loss::Mse)];
@@ -96,19 +126,21 @@ fn conv_bn_model(seed: u64) -> Model {
 /// Folding a batch norm moves its scale inside the convolution's sum (`Σ x·(w·s)` instead of
 /// `(Σ x·w)·s`, Ioffe & Szegedy's γ/σ folded as in inference engines): one more rounding per
 /// product and a different rounding of the shift, so the outputs agree to the rounding of a
-/// K-term f32 sum, |Δ| ≤ 1e-4·|y| + 1e-6·K (K = 180 products per output here, the same bound
-/// as the convolution's fast path against its reference), not bit for bit.
+/// K-term f32 sum, |Δ| ≤ 1e-4·|y| + 1e-6·K (K = 180 products per output here, the most of
+/// either model; the same bound as the convolutions' fast paths against their references), not
+/// bit for bit.
 #[test]
 fn folded_batch_norm_matches_the_layer_by_layer_pass() {
-    let mut model = conv_bn_model(11);
-    let (fused, unfused) = fused_and_unfused(&mut model, 4, 12);
     let k = 180.0;
-    assert!(fused.iter().all(|v| v.is_finite()));
-    for (i, (&f, &u)) in fused.iter().zip(&unfused).enumerate() {
-        assert!(
-            (f - u).abs() <= 1e-4 * u.abs() + 1e-6 * k,
-            "output {i}: fused {f}, unfused {u}"
-        );
+    for (name, mut model) in [("2d", conv_bn_model(11)), ("1d", conv1d_bn_model(13))] {
+        let (fused, unfused) = fused_and_unfused(&mut model, 4, 12);
+        assert!(fused.iter().all(|v| v.is_finite()), "{name}");
+        for (i, (&f, &u)) in fused.iter().zip(&unfused).enumerate() {
+            assert!(
+                (f - u).abs() <= 1e-4 * u.abs() + 1e-6 * k,
+                "{name} output {i}: fused {f}, unfused {u}"
+            );
+        }
     }
 }
 

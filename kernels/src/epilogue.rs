@@ -29,6 +29,20 @@ pub enum Activation<'a> {
     Prelu(&'a [f32]),
 }
 
+impl Activation<'_> {
+    /// The activation of one vector `v` of channels; `slopes` loads the PReLU slopes of those
+    /// channels from the slice of all of them (callers with partial vectors load them their way).
+    #[inline(always)]
+    pub fn vector(&self, v: F32s, slopes: impl FnOnce(&[f32]) -> F32s) -> F32s {
+        match *self {
+            Activation::Identity => v,
+            Activation::Relu => positive(v) & v,
+            Activation::LeakyRelu(alpha) => select(positive(v), v, splat(alpha) * v),
+            Activation::Prelu(all) => select(positive(v), v, slopes(all) * v),
+        }
+    }
+}
+
 /// A per-channel bias (if any), then an activation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Epilogue<'a> {
@@ -132,12 +146,7 @@ impl<'a> Epilogue<'a> {
             Some(b) => v + load(&b[c..]),
             None => v,
         };
-        match self.activation {
-            Activation::Identity => v,
-            Activation::Relu => positive(v) & v,
-            Activation::LeakyRelu(alpha) => select(positive(v), v, splat(alpha) * v),
-            Activation::Prelu(slopes) => select(positive(v), v, load(&slopes[c..]) * v),
-        }
+        self.activation.vector(v, |slopes| load(&slopes[c..]))
     }
 
     /// Channel `c` of one pixel.

@@ -6,7 +6,7 @@ use crate::init::{fill_weights, WeightInit};
 use crate::{ensure, Result};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::conv2d::{conv2d_backward, conv2d_forward, conv2d_forward_fused, Conv2dShape};
-use zcnn_kernels::epilogue::{fold_channel_affine, Epilogue};
+use zcnn_kernels::epilogue::Epilogue;
 
 /// `y[i, j, co] = b[co] + Σ_{kh,kw,ci} x[i·s + kh − pad_top, j·s + kw − pad_left, ci] · w[kh, kw, ci, co]`
 /// (with dilation multiplying `kh`, `kw`). Parameters: the weight `[kh, kw, in_ch, out_ch]`
@@ -131,9 +131,8 @@ impl Layer for Conv2d {
         true
     }
 
-    /// A following batch norm is folded into the weights and bias (into `scratch`, every pass,
-    /// since the parameters may have changed since the last); the activation is applied as the
-    /// output is written.
+    /// A following batch norm is folded into the weights and bias (into `scratch`); the
+    /// activation is applied as the output is written.
     fn forward_fused(
         &mut self,
         ctx: &mut Ctx,
@@ -145,14 +144,7 @@ impl Layer for Conv2d {
     ) {
         let (w, b) = params.split_at(self.weight_len());
         let (folded, scratch) = scratch.split_at_mut(self.param_len());
-        let (w, b) = match fused.affine {
-            Some((scale, shift)) => {
-                let (fw, fb) = folded.split_at_mut(self.weight_len());
-                fold_channel_affine(w, Some(b), scale, shift, fw, fb);
-                (&*fw, &*fb)
-            }
-            None => (w, b),
-        };
+        let (w, b) = fused.weights(w, b, folded);
         let epilogue = Epilogue {
             bias: Some(b),
             activation: fused.activation,

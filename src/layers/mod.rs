@@ -20,6 +20,7 @@ mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod fusion;
 mod inception;
 mod padding;
 mod pool;
@@ -32,6 +33,7 @@ pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use fusion::Fused;
 pub use inception::Inception;
 pub use padding::Padding;
 pub use pool::{AvgPool, GlobalAvgPool, MaxPool};
@@ -64,16 +66,6 @@ pub struct Ctx<'a> {
     pub dropout_rng: &'a mut Xoshiro256PlusPlus,
     pub extra: &'a [f32],
     pub fuse: bool,
-}
-
-/// What an inference pass fuses into a producing layer (a convolution): the per-channel affine
-/// map `z = scale·y + shift` of a batch norm that follows it in evaluation mode (folded into its
-/// weights and bias), then the activation that follows (applied as its output is written).
-/// The fused layer writes `z` (or the activation of it) where the last fused layer would have.
-pub struct Fused<'a> {
-    /// `(scale, shift)` per output channel.
-    pub affine: Option<(&'a [f32], &'a [f32])>,
-    pub activation: Activation<'a>,
 }
 
 /// A building block of a network. See the module documentation for the calling protocol.
