@@ -32,18 +32,21 @@
 //!
 //! **1×1, stride 1, no padding ("pointwise" path).** `Y = X·W` over all pixels of a chunk.
 //!
-//! **Parallel parts** (their number depends on the shape only, never on the thread count):
+//! **Parallel parts.** The sums over the batch (`dw`, `db`) are split by the shape only: one
+//! partial per batch chunk of `parallel::chunk_range`, added in chunk order. Every other split
+//! cannot change a result, since each output element is computed by the same arithmetic however
+//! the work is cut (a GEMM element is one FMA chain over `k`, cut into blocks by `k` alone), so
+//! those splits use at most [`part_limit`] parts: [`MAX_PARTS`] in a pool of more than
+//! `MAX_CHUNKS / 2` threads, `MAX_CHUNKS` otherwise (fewer, larger parts reuse their scratch in
+//! cache; measured on 2 threads, kim-brunner training was 5–8 % slower with 64 parts than 16).
 //!
 //! - Forward and `dx`: the work items are bands of rows of each sample (output rows, input rows
 //!   for `dx`); a sample is cut into enough bands for [`MAX_PARTS`] items over the batch, none
-//!   thinner than [`MIN_BAND_ROWS`] rows, and the items are grouped into at most `MAX_PARTS`
-//!   contiguous parts, so a part writes one contiguous slice of `y` or `dx`. A band computes the
-//!   rows of `Y_wide` (`dX_wide`) of its rows, each element by the same arithmetic as an uncut
-//!   image (one FMA chain over `k`, cut into blocks by `k` alone): outputs do not depend on the
-//!   banding, hence not on the batch either.
-//! - `dw`, `db`: the parts are (batch chunk of `parallel::chunk_range`, block of [`CO_BLOCK`]
-//!   output channels). Each writes its chunk's partial sums for its channels; the partials are
-//!   added in chunk order after the parallel part.
+//!   thinner than [`MIN_BAND_ROWS`] rows, and the items are grouped into contiguous parts, so a
+//!   part writes one contiguous slice of `y` or `dx`. A band computes the rows of `Y_wide`
+//!   (`dX_wide`) of its rows: outputs depend neither on the banding nor on the batch.
+//! - `dw`, `db`: the parts are (batch chunk, block of output channels, whole multiples of
+//!   [`CO_BLOCK`]); each writes its chunk's partial sums for its channels.
 
 use std::ops::Range;
 
@@ -52,10 +55,23 @@ use crate::epilogue::Epilogue;
 use crate::gemm::pack_len;
 use crate::parallel::{
     chunk_count, chunk_range, for_each_part, part_count, part_range, reduce_partials_into,
+    MAX_CHUNKS,
 };
 
-/// Most parts a forward or input-gradient pass is split into (enough for 64 cores).
+/// Most parts a pass is split into (enough for 64 cores).
 const MAX_PARTS: usize = 64;
+/// The part limits [`part_limit`] chooses from; scratch is sized for the larger need.
+const PART_LIMITS: [usize; 2] = [MAX_CHUNKS, MAX_PARTS];
+
+/// The most parts a call splits its work into in the current rayon pool (see the module
+/// documentation: this cannot change any result).
+fn part_limit() -> usize {
+    if 2 * rayon::current_num_threads() > MAX_CHUNKS {
+        MAX_PARTS
+    } else {
+        MAX_CHUNKS
+    }
+}
 /// Fewest rows in a band of a sample, so that a band's GEMM keeps whole register tiles busy.
 const MIN_BAND_ROWS: usize = 2;
 /// Output channels of a part of the weight gradient (a multiple of every GEMM tile width).
@@ -76,27 +92,31 @@ struct Bands {
     batch: usize,
     rows: usize,
     bands: usize,
+    /// Most parts.
+    limit: usize,
 }
 
 impl Bands {
     /// As many bands as make [`MAX_PARTS`] items over the batch, none thinner than
-    /// [`MIN_BAND_ROWS`] rows (one band if the sample has fewer).
-    fn new(batch: usize, rows: usize) -> Self {
+    /// [`MIN_BAND_ROWS`] rows (one band if the sample has fewer), in at most `limit` parts.
+    fn new(batch: usize, rows: usize, limit: usize) -> Self {
         let wanted = MAX_PARTS.div_ceil(batch.max(1));
         let most = (rows / MIN_BAND_ROWS).max(1);
         Bands {
             batch,
             rows,
             bands: wanted.clamp(1, most),
+            limit,
         }
     }
 
-    /// One band per sample.
-    fn whole(batch: usize, rows: usize) -> Self {
+    /// One band per sample, in at most `limit` parts.
+    fn whole(batch: usize, rows: usize, limit: usize) -> Self {
         Bands {
             batch,
             rows,
             bands: 1,
+            limit,
         }
     }
 
@@ -105,7 +125,7 @@ impl Bands {
     }
 
     fn parts(&self) -> usize {
-        part_count(self.items(), MAX_PARTS)
+        part_count(self.items(), self.limit)
     }
 
     /// The items of part `p` (`p = parts()` gives the empty range at the end).
@@ -163,10 +183,35 @@ fn max_pack_len(
         .unwrap_or(0)
 }
 
-/// The widths of the output-channel blocks of the weight gradient.
-fn co_block_widths(out_ch: usize) -> impl Iterator<Item = usize> + Clone {
-    let last = out_ch - (co_blocks(out_ch) - 1) * CO_BLOCK;
-    [CO_BLOCK.min(out_ch), last].into_iter()
+/// The output-channel blocks of the weight gradient: `blocks` runs of whole [`CO_BLOCK`]s
+/// (the last one cut at `out_ch`).
+#[derive(Clone, Copy)]
+struct CoBlocks {
+    out_ch: usize,
+    blocks: usize,
+}
+
+impl CoBlocks {
+    /// As many blocks as make `limit` parts with the batch chunks, at most one per `CO_BLOCK`.
+    fn new(s: &Conv2dShape, limit: usize) -> Self {
+        let units = s.out_ch.div_ceil(CO_BLOCK);
+        let blocks = limit.div_ceil(chunk_count(s.batch)).clamp(1, units);
+        CoBlocks {
+            out_ch: s.out_ch,
+            blocks,
+        }
+    }
+
+    /// The output channels of block `b`.
+    fn range(&self, b: usize) -> Range<usize> {
+        let units = part_range(self.out_ch.div_ceil(CO_BLOCK), self.blocks, b);
+        units.start * CO_BLOCK..(units.end * CO_BLOCK).min(self.out_ch)
+    }
+
+    /// The widths of the blocks.
+    fn widths(&self) -> impl Iterator<Item = usize> + Clone + '_ {
+        (0..self.blocks).map(|b| self.range(b).len())
+    }
 }
 
 /// Sizes derived from a shape that every path uses.
@@ -212,17 +257,17 @@ impl Geometry {
         }
     }
 
-    /// Bands of output rows of the forward pass.
-    fn forward_bands(&self, s: &Conv2dShape) -> Bands {
-        Bands::new(s.batch, self.out_h)
+    /// Bands of output rows of the forward pass, in at most `limit` parts.
+    fn forward_bands(&self, s: &Conv2dShape, limit: usize) -> Bands {
+        Bands::new(s.batch, self.out_h, limit)
     }
 
     /// Bands of input rows of the input gradient (whole samples on the row-wise path, whose
-    /// taps scatter into every row of a padded image).
-    fn input_bands(&self, s: &Conv2dShape) -> Bands {
+    /// taps scatter into every row of a padded image), in at most `limit` parts.
+    fn input_bands(&self, s: &Conv2dShape, limit: usize) -> Bands {
         match self.path {
-            Path::RowWise => Bands::whole(s.batch, s.in_h),
-            Path::Pointwise | Path::Wide => Bands::new(s.batch, s.in_h),
+            Path::RowWise => Bands::whole(s.batch, s.in_h, limit),
+            Path::Pointwise | Path::Wide => Bands::new(s.batch, s.in_h, limit),
         }
     }
 
@@ -277,8 +322,8 @@ impl Geometry {
 
     /// Per-part work floats of the weight gradient: images, then a pack for its largest GEMM
     /// (`m = taps·Cin` rows, `k` pixels, a block of output channels).
-    fn weight_grad_work_len(&self, s: &Conv2dShape) -> usize {
-        let (m, widths) = (self.taps * s.in_ch, co_block_widths(s.out_ch));
+    fn weight_grad_work_len(&self, s: &Conv2dShape, blocks: &CoBlocks) -> usize {
+        let (m, widths) = (self.taps * s.in_ch, blocks.widths());
         let pack = match self.path {
             Path::Pointwise => {
                 let chunks = chunk_count(s.batch);
@@ -330,8 +375,11 @@ impl Geometry {
 
 pub(super) fn forward_scratch_len(s: &Conv2dShape) -> usize {
     let g = Geometry::new(s);
-    let bands = g.forward_bands(s);
-    bands.parts() * g.forward_work_len(s, &bands)
+    let need = |limit: usize| {
+        let bands = g.forward_bands(s, limit);
+        bands.parts() * g.forward_work_len(s, &bands)
+    };
+    PART_LIMITS.map(need).into_iter().max().unwrap_or(0)
 }
 
 pub(super) fn backward_scratch_len(s: &Conv2dShape) -> usize {
@@ -342,10 +390,13 @@ pub(super) fn backward_scratch_len(s: &Conv2dShape) -> usize {
         0
     };
     let chunks = chunk_count(s.batch);
-    let weight_parts = chunks * co_blocks(s.out_ch);
-    let bands = g.input_bands(s);
-    let work = (weight_parts * g.weight_grad_work_len(s))
-        .max(bands.parts() * g.input_grad_work_len(s, &bands));
+    let need = |limit: usize| {
+        let blocks = CoBlocks::new(s, limit);
+        let bands = g.input_bands(s, limit);
+        (chunks * blocks.blocks * g.weight_grad_work_len(s, &blocks))
+            .max(bands.parts() * g.input_grad_work_len(s, &bands))
+    };
+    let work = PART_LIMITS.map(need).into_iter().max().unwrap_or(0);
     chunks * (s.weight_len() + s.out_ch) + flipped + work
 }
 
@@ -376,7 +427,7 @@ pub fn conv2d_forward_fused(
     s.assert_lengths(x, w, epilogue.bias, y);
     epilogue.assert_channels(s.out_ch);
     let g = Geometry::new(s);
-    let bands = g.forward_bands(s);
+    let bands = g.forward_bands(s, part_limit());
     let work_len = g.forward_work_len(s, &bands);
     let parts = bands.parts();
     assert!(
@@ -592,8 +643,9 @@ pub fn conv2d_backward(
     } else {
         0
     });
-    weight_grads(s, &g, x, dy, dw_parts, db_parts, work);
-    add_blocked_partials(s, dw_parts, dw);
+    let blocks = CoBlocks::new(s, part_limit());
+    weight_grads(s, &g, &blocks, x, dy, dw_parts, db_parts, work);
+    add_blocked_partials(s, &blocks, dw_parts, dw);
     if let Some(db) = db {
         reduce_partials_into(db_parts, db);
     }
@@ -606,17 +658,6 @@ pub fn conv2d_backward(
         };
         input_grads(s, &g, dy, w, dx, work);
     }
-}
-
-/// Blocks of [`CO_BLOCK`] output channels (the last one narrower) that split the weight
-/// gradient.
-fn co_blocks(out_ch: usize) -> usize {
-    out_ch.div_ceil(CO_BLOCK)
-}
-
-/// The output channels of block `b`.
-fn co_range(out_ch: usize, b: usize) -> Range<usize> {
-    b * CO_BLOCK..((b + 1) * CO_BLOCK).min(out_ch)
 }
 
 /// Rows of the weight seen as a `[KH·KW·Cin, Cout]` matrix.
@@ -632,28 +673,30 @@ fn sample_span(samples: &Range<usize>, sample_len: usize) -> Range<usize> {
 /// The weight and bias gradients' partials, in parallel over (batch chunk, channel block):
 /// chunk `c`'s partial of `dw` is `dw_parts[c·weight_len..]`, stored block after block (block
 /// `b` as a `[KH·KW·Cin, width_b]` matrix), and of `db` is `db_parts[c·Cout..]` (overwritten).
+#[allow(clippy::too_many_arguments)]
 fn weight_grads(
     s: &Conv2dShape,
     g: &Geometry,
+    blocks: &CoBlocks,
     x: &[f32],
     dy: &[f32],
     dw_parts: &mut [f32],
     db_parts: &mut [f32],
     work: &mut [f32],
 ) {
-    let blocks = co_blocks(s.out_ch);
-    let parts = chunk_count(s.batch) * blocks;
-    let work_len = g.weight_grad_work_len(s);
+    let parts = chunk_count(s.batch) * blocks.blocks;
+    let work_len = g.weight_grad_work_len(s, blocks);
+    // Part p: the channels `cols` of batch chunk `chunk`.
+    let part = |p: usize| (p / blocks.blocks, blocks.range(p % blocks.blocks));
     let rows = weight_rows(s);
-    let dw_start =
-        |p: usize| (p / blocks) * s.weight_len() + rows * co_range(s.out_ch, p % blocks).start;
-    let db_start = |p: usize| (p / blocks) * s.out_ch + co_range(s.out_ch, p % blocks).start;
+    let dw_start = |p: usize| part(p).0 * s.weight_len() + rows * part(p).1.start;
+    let db_start = |p: usize| part(p).0 * s.out_ch + part(p).1.start;
     let work_start = |p: usize| p * work_len;
     let buffers = [dw_parts, db_parts, &mut work[..parts * work_len]];
     let starts: [crate::parallel::PartStart; 3] = [&dw_start, &db_start, &work_start];
     for_each_part(parts, buffers, starts, &|p, [dw_part, db_part, work]| {
-        let cols = co_range(s.out_ch, p % blocks);
-        let samples = chunk_range(s.batch, p / blocks);
+        let (chunk, cols) = part(p);
+        let samples = chunk_range(s.batch, chunk);
         let x = &x[sample_span(&samples, s.input_sample_len())];
         let dy = &dy[sample_span(&samples, s.output_sample_len())];
         bias_grad(dy, s.out_ch, &cols, db_part);
@@ -681,11 +724,11 @@ fn weight_grads(
 
 /// `dw[r, co] += Σ_chunks partial[chunk][r, co]`, chunk after chunk, from the blocked layout of
 /// [`weight_grads`].
-fn add_blocked_partials(s: &Conv2dShape, dw_parts: &[f32], dw: &mut [f32]) {
+fn add_blocked_partials(s: &Conv2dShape, blocks: &CoBlocks, dw_parts: &[f32], dw: &mut [f32]) {
     let rows = weight_rows(s);
     for part in dw_parts.chunks_exact(s.weight_len()) {
-        for b in 0..co_blocks(s.out_ch) {
-            let cols = co_range(s.out_ch, b);
+        for b in 0..blocks.blocks {
+            let cols = blocks.range(b);
             let block = &part[rows * cols.start..][..rows * cols.len()];
             for (r, src) in block.chunks_exact(cols.len()).enumerate() {
                 let dst = &mut dw[r * s.out_ch + cols.start..][..cols.len()];
@@ -841,7 +884,7 @@ fn input_grads(
     dx: &mut [f32],
     work: &mut [f32],
 ) {
-    let bands = g.input_bands(s);
+    let bands = g.input_bands(s, part_limit());
     let parts = bands.parts();
     let work_len = g.input_grad_work_len(s, &bands);
     let in_row = s.in_w * s.in_ch;

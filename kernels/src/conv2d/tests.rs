@@ -395,8 +395,9 @@ fn gradients_match_finite_differences() {
 }
 
 /// Forward and backward with rayon pools of 1, 2, 3, 7, 16 and 17 threads give identical bits,
-/// at batch 2 (samples cut into bands of rows, channels into blocks) and batch 32 (more parts
-/// than 16), on every path.
+/// at batch 2 (samples cut into bands of rows, channels into blocks) and batch 32, on every
+/// path. Pools of up to 8 threads split a call into at most 16 parts, larger ones into up to
+/// 64, so this also checks that those splits change no result.
 #[test]
 fn any_thread_count_gives_identical_bits() {
     let shapes = [
