@@ -3,7 +3,8 @@
 //! `elem/s` reads as samples/s):
 //!
 //! - specz-baseline (800 classes) at batch 32 and 256,
-//! - kim-brunner (2 classes) at batch 128.
+//! - kim-brunner (2 classes) at batch 128,
+//! - pasquet (180 classes) at batch 128.
 //!
 //! A training step is `Trainer::step`: forward in training mode, cross-entropy, backward, Adam.
 //! Inference is `Model::forward` in evaluation mode. Threads: rayon's global pool, so
@@ -23,10 +24,11 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 use std::time::Duration;
 
 /// The benchmarked (preset, batch) pairs.
-const WORKLOADS: [(Preset, usize); 3] = [
+const WORKLOADS: [(Preset, usize); 4] = [
     (Preset::SpeczBaseline, 32),
     (Preset::SpeczBaseline, 256),
     (Preset::KimBrunner, 128),
+    (Preset::Pasquet, 128),
 ];
 
 fn bench_models(c: &mut Criterion) {

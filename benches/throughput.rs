@@ -54,7 +54,7 @@ fn parse_args() -> Result<(Preset, usize, f64), String> {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let usage = "usage: throughput <specz-baseline|kim-brunner> <batch> [seconds]";
+    let usage = "usage: throughput <specz-baseline|kim-brunner|pasquet> <batch> [seconds]";
     let (name, batch) = match args.as_slice() {
         [name, batch] | [name, batch, _] => (name, batch),
         _ => return Err(usage.to_string()),

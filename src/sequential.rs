@@ -5,9 +5,14 @@
 //! input's buffer. The gradient w.r.t. activations needs only two buffers, used alternately
 //! ("ping-pong") as the backward pass walks down the chain. Parameters live outside, in the
 //! model's flat buffer: the chain receives its own slice and hands each layer a sub-slice.
+//!
+//! Inference fusion: in an evaluation pass that allows it (`Ctx::fuse`), a layer that can fuse
+//! (a convolution) absorbs the batch norm and the activation right after it: it writes their
+//! output directly into the last fused layer's buffer, and the fused layers do not run. The
+//! buffers it skips are then stale, so a backward pass after such a forward is refused.
 
 use crate::dims::Dims;
-use crate::layers::{Ctx, Layer, Mode, Pass};
+use crate::layers::{Ctx, Fused, Layer, Mode, Pass};
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::ops::Range;
@@ -25,6 +30,10 @@ pub struct Sequential {
     grad_ping: Vec<f32>,
     grad_pong: Vec<f32>,
     scratch: Vec<f32>,
+    /// `[scale | shift]` of a batch norm folded into the layer before it (fused inference).
+    affine: Vec<f32>,
+    /// Whether the last forward fused layers and skipped a buffer that backward would read.
+    skipped_buffers: bool,
     batch: usize,
 }
 
@@ -41,6 +50,8 @@ impl Sequential {
             grad_ping: Vec::new(),
             grad_pong: Vec::new(),
             scratch: Vec::new(),
+            affine: Vec::new(),
+            skipped_buffers: false,
             batch: 0,
         }
     }
@@ -131,31 +142,55 @@ impl Sequential {
     /// Allocates activations, gradient buffers, caches and scratch for up to `batch` samples.
     /// Calling it again with a smaller or equal batch does nothing.
     pub fn prepare(&mut self, batch: usize) {
+        if batch <= self.batch {
+            return;
+        }
+        // Any batch up to `batch` may run later (the last batch of an epoch is smaller), and
+        // scratch need not grow with the batch (a GEMM's packing depends on its shape), so take
+        // the largest need over all of them.
+        let most = (1..=batch).map(|b| self.scratch_len(b)).max();
+        grow(&mut self.scratch, most.unwrap_or(0));
+        self.prepare_buffers(batch);
+    }
+
+    /// [`Sequential::prepare`] without the kernels' scratch, for a chain that runs with its
+    /// caller's ([`Sequential::forward_with`], [`Sequential::backward_with`]): the branches of an
+    /// inception block share the scratch of the chain around them, since they run one at a time.
+    pub fn prepare_buffers(&mut self, batch: usize) {
         assert!(batch > 0, "batch size must be at least 1");
         if batch <= self.batch {
             return;
         }
         let mut widest = batch * self.input.size();
-        let mut scratch = 0;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             let len = batch * layer.out_dims().size();
             grow(&mut self.acts[self.out_buf[i]], len);
             widest = widest.max(len);
             layer.prepare(batch);
-            // Any batch up to `batch` may run later (the last batch of an epoch is smaller), and
-            // scratch need not grow with the batch (a GEMM's packing depends on its shape), so
-            // take the largest need over all of them.
-            let most = (1..=batch).map(|b| layer.scratch_len(b)).max();
-            scratch = scratch.max(most.unwrap_or(0));
         }
         grow(&mut self.grad_ping, widest);
         grow(&mut self.grad_pong, widest);
-        grow(&mut self.scratch, scratch);
+        let widest_channels = self.layers.iter().map(|l| l.out_dims().channels()).max();
+        grow(&mut self.affine, 2 * widest_channels.unwrap_or(0));
         self.batch = batch;
+    }
+
+    /// Floats of kernel scratch the chain needs for `batch` samples: the most any layer needs.
+    pub fn scratch_len(&self, batch: usize) -> usize {
+        let needs = self.layers.iter().map(|l| l.scratch_len(batch));
+        needs.max().unwrap_or(0)
     }
 
     /// Runs the chain on `x` (`[batch, in_dims]`); the result is in [`Sequential::output`].
     pub fn forward(&mut self, ctx: &mut Ctx, params: &[f32], x: &[f32]) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.forward_with(ctx, params, x, &mut scratch);
+        self.scratch = scratch;
+    }
+
+    /// [`Sequential::forward`] with the caller's scratch (at least
+    /// [`Sequential::scratch_len`] floats).
+    pub fn forward_with(&mut self, ctx: &mut Ctx, params: &[f32], x: &[f32], scratch: &mut [f32]) {
         let batch = ctx.pass.batch;
         assert!(
             batch <= self.batch,
@@ -163,7 +198,12 @@ impl Sequential {
             self.batch
         );
         assert_eq!(x.len(), batch * self.input.size(), "input length");
-        for i in 0..self.layers.len() {
+        self.skipped_buffers = false;
+        // Only a pass that is in evaluation mode as a whole fuses: a frozen layer in a training
+        // pass runs in evaluation mode but may be backpropagated through.
+        let fuse = ctx.fuse && ctx.pass.mode == Mode::Eval;
+        let mut i = 0;
+        while i < self.layers.len() {
             let p = &params[self.param_ranges[i].clone()];
             let pass = Pass {
                 mode: if self.frozen[i] {
@@ -177,20 +217,44 @@ impl Sequential {
                 pass,
                 dropout_rng: &mut *ctx.dropout_rng,
                 extra: ctx.extra,
+                fuse,
             };
-            let out_len = batch * self.layers[i].out_dims().size();
-            let (input, output) = if i == 0 {
-                (x, &mut self.acts[self.out_buf[0]][..out_len])
-            } else if self.out_buf[i] == self.out_buf[i - 1] {
+            if i > 0 && self.out_buf[i] == self.out_buf[i - 1] {
+                let out_len = batch * self.layers[i].out_dims().size();
                 let xy = &mut self.acts[self.out_buf[i]][..out_len];
                 self.layers[i].forward_in_place(&mut layer_ctx, p, xy);
+                i += 1;
                 continue;
+            }
+            let fusion = if fuse {
+                plan_fusion(
+                    &self.layers,
+                    &self.param_ranges,
+                    params,
+                    i,
+                    &mut self.affine,
+                )
+            } else {
+                None
+            };
+            let last = fusion.as_ref().map_or(i, |(last, _)| *last);
+            let out_len = batch * self.layers[last].out_dims().size();
+            let (input, output) = if i == 0 {
+                (x, &mut self.acts[self.out_buf[last]][..out_len])
             } else {
                 let in_len = batch * self.layers[i - 1].out_dims().size();
-                let (a, b) = two_buffers(&mut self.acts, self.out_buf[i - 1], self.out_buf[i]);
+                let (a, b) = two_buffers(&mut self.acts, self.out_buf[i - 1], self.out_buf[last]);
                 (&a[..in_len], &mut b[..out_len])
             };
-            self.layers[i].forward(&mut layer_ctx, p, input, output, &mut self.scratch);
+            let layer = &mut self.layers[i];
+            match &fusion {
+                Some((_, fused)) => {
+                    layer.forward_fused(&mut layer_ctx, p, input, output, scratch, fused);
+                    self.skipped_buffers |= self.out_buf[last] != self.out_buf[i];
+                }
+                None => layer.forward(&mut layer_ctx, p, input, output, scratch),
+            }
+            i = last + 1;
         }
     }
 
@@ -213,8 +277,31 @@ impl Sequential {
         grads: &mut [f32],
         x: &[f32],
         dy: &[f32],
-        mut dx: Option<&mut [f32]>,
+        dx: Option<&mut [f32]>,
     ) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.backward_with(pass, params, grads, x, dy, dx, &mut scratch);
+        self.scratch = scratch;
+    }
+
+    /// [`Sequential::backward`] with the caller's scratch (at least
+    /// [`Sequential::scratch_len`] floats).
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_with(
+        &mut self,
+        pass: Pass,
+        params: &[f32],
+        grads: &mut [f32],
+        x: &[f32],
+        dy: &[f32],
+        mut dx: Option<&mut [f32]>,
+        scratch: &mut [f32],
+    ) {
+        assert!(
+            !self.skipped_buffers,
+            "backward after a fused inference forward: run the forward in training mode, or \
+             without fusion (Model::set_inference_fusion(false))"
+        );
         let batch = pass.batch;
         let n = self.layers.len();
         let lowest = if dx.is_some() {
@@ -272,11 +359,47 @@ impl Sequential {
                 dy_i,
                 dx_i,
                 &mut grads[range],
-                &mut self.scratch,
+                scratch,
             );
             std::mem::swap(&mut self.grad_ping, &mut self.grad_pong);
         }
     }
+}
+
+/// What layer `i` fuses at inference, if it can fuse and is followed by a batch norm (its
+/// affine map is written into `affine`), an activation, or both in that order: the index of the
+/// last fused layer and what to fuse.
+fn plan_fusion<'a>(
+    layers: &[Box<dyn Layer>],
+    param_ranges: &[Range<usize>],
+    params: &'a [f32],
+    i: usize,
+    affine: &'a mut [f32],
+) -> Option<(usize, Fused<'a>)> {
+    if !layers[i].can_fuse() {
+        return None;
+    }
+    let channels = layers[i].out_dims().channels();
+    let (scale, rest) = affine.split_at_mut(channels);
+    let shift = &mut rest[..channels];
+    let mut next = i + 1;
+    let params_of = |j: usize| &params[param_ranges[j].clone()];
+    let mut fused = Fused {
+        affine: None,
+        activation: crate::layers::Activation::Identity,
+    };
+    if next < layers.len() && layers[next].eval_affine(params_of(next), scale, shift) {
+        fused.affine = Some((&*scale, &*shift));
+        next += 1;
+    }
+    if let Some(activation) = layers
+        .get(next)
+        .and_then(|l| l.as_activation(params_of(next)))
+    {
+        fused.activation = activation;
+        next += 1;
+    }
+    (next > i + 1).then_some((next - 1, fused))
 }
 
 /// Grows `v` to at least `len` zeros (never shrinks, so later steps reuse the allocation).

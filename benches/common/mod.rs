@@ -3,8 +3,9 @@
 //!
 //! Each workload is a reference architecture with one batch of random inputs and random class
 //! labels, trained with Adam (lr 1e-4) and cross-entropy: the same setting as the peer script
-//! `scripts/peers/torch_bench.py` (which also uses Adam for kim-brunner, whose paper used SGD
-//! with Nesterov momentum).
+//! `scripts/peers/torch_bench.py` (which also uses Adam for kim-brunner and pasquet, whose
+//! papers used SGD with Nesterov momentum and Adam with a step schedule). Pasquet's extra input,
+//! E(B−V), is random too.
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -13,7 +14,7 @@ use zcnn::layers::Mode;
 use zcnn::loss::Loss;
 use zcnn::model::Model;
 use zcnn::optim::{Optimizer, Rule, Schedule};
-use zcnn::presets::{kim_brunner, specz_baseline, Output};
+use zcnn::presets::{kim_brunner, pasquet, specz_baseline, Output};
 use zcnn::train::{Dataset, TargetData, TrainConfig, Trainer};
 
 /// Spectrum length of specz-baseline.
@@ -26,15 +27,18 @@ pub enum Preset {
     SpeczBaseline,
     /// kim-brunner with 2 classes (input 5×44×44).
     KimBrunner,
+    /// pasquet with 180 classes (input 5×64×64 and E(B−V)).
+    Pasquet,
 }
 
 impl Preset {
-    /// The preset named `name` (`specz-baseline` or `kim-brunner`).
+    /// The preset named `name` (`specz-baseline`, `kim-brunner` or `pasquet`).
     #[allow(dead_code)] // used by throughput.rs only
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "specz-baseline" => Some(Preset::SpeczBaseline),
             "kim-brunner" => Some(Preset::KimBrunner),
+            "pasquet" => Some(Preset::Pasquet),
             _ => None,
         }
     }
@@ -43,6 +47,7 @@ impl Preset {
         match self {
             Preset::SpeczBaseline => "specz-baseline",
             Preset::KimBrunner => "kim-brunner",
+            Preset::Pasquet => "pasquet",
         }
     }
 
@@ -50,6 +55,7 @@ impl Preset {
         match self {
             Preset::SpeczBaseline => 800,
             Preset::KimBrunner => 2,
+            Preset::Pasquet => 180,
         }
     }
 
@@ -61,6 +67,7 @@ impl Preset {
         let model = match self {
             Preset::SpeczBaseline => specz_baseline(SPECTRUM_LEN, output, seed),
             Preset::KimBrunner => kim_brunner(output, seed),
+            Preset::Pasquet => pasquet(output, seed),
         };
         model.expect("the preset builds")
     }
@@ -77,13 +84,17 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// `preset` with `batch` random samples (inputs uniform in [-1, 1), labels uniform over the
-    /// classes), every buffer allocated.
+    /// `preset` with `batch` random samples (inputs and extra scalars uniform in [-1, 1), labels
+    /// uniform over the classes), every buffer allocated.
     pub fn new(preset: Preset, batch: usize) -> Self {
         let mut model = preset.build(1);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
         let sample = model.in_dims();
         let inputs: Vec<f32> = (0..batch * sample.size())
+            .map(|_| rng.gen_range(-1.0..1.0))
+            .collect();
+        let n_extra = model.n_extra();
+        let extra: Vec<f32> = (0..batch * n_extra)
             .map(|_| rng.gen_range(-1.0..1.0))
             .collect();
         let labels = (0..batch)
@@ -92,8 +103,8 @@ impl Workload {
         let data = Dataset {
             sample,
             inputs: inputs.into(),
-            n_extra: 0,
-            extra: Vec::new(),
+            n_extra,
+            extra,
             targets: vec![TargetData::Classes(labels)],
         };
         let config = TrainConfig {
@@ -133,7 +144,7 @@ impl Workload {
                     .inputs
                     .in_memory()
                     .expect("random inputs are in memory"),
-                &[],
+                &self.data.extra,
                 self.batch,
                 Mode::Eval,
             )

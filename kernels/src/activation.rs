@@ -286,13 +286,13 @@ fn prelu_backward_rows(
 
 /// Mask of the lanes where `v > 0` (false for NaN, like the scalar `v > 0.0`).
 #[inline(always)]
-fn positive(v: F32s) -> F32s {
+pub(crate) fn positive(v: F32s) -> F32s {
     v.simd_gt(splat(0.0))
 }
 
 /// Lane-wise `mask ? a : b` for a comparison mask (all bits set or clear in each lane).
 #[inline(always)]
-fn select(mask: F32s, a: F32s, b: F32s) -> F32s {
+pub(crate) fn select(mask: F32s, a: F32s, b: F32s) -> F32s {
     (mask & a) | and_not(mask, b)
 }
 

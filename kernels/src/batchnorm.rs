@@ -582,6 +582,39 @@ pub fn batchnorm_forward_train(
     }
 }
 
+/// The evaluation-mode normalisation as one per-channel affine map `y = scale·x + shift`:
+///
+/// ```text
+/// scale = γ / √(running_var + ε)        shift = β − running_mean·scale
+/// ```
+///
+/// (Ioffe & Szegedy 2015, §3.1), for folding into the layer before the batch norm
+/// ([`crate::epilogue::fold_channel_affine`]). `scale` is computed as the forward computes it.
+pub fn batchnorm_eval_affine(
+    p: &BatchNormParams,
+    gamma: &[f32],
+    beta: &[f32],
+    running_mean: &[f32],
+    running_var: &[f32],
+    scale: &mut [f32],
+    shift: &mut [f32],
+) {
+    let ch = gamma.len();
+    for (name, v) in [
+        ("beta", beta.len()),
+        ("running_mean", running_mean.len()),
+        ("running_var", running_var.len()),
+        ("scale", scale.len()),
+        ("shift", shift.len()),
+    ] {
+        assert_eq!(v, ch, "batchnorm_eval_affine: {name} length");
+    }
+    for c in 0..ch {
+        scale[c] = gamma[c] / (running_var[c] + p.eps).sqrt();
+        shift[c] = (-running_mean[c]).mul_add(scale[c], beta[c]);
+    }
+}
+
 /// Evaluation-mode forward, fast path: same contract as [`batchnorm_forward_eval_ref`].
 #[allow(clippy::too_many_arguments)]
 pub fn batchnorm_forward_eval(

@@ -13,6 +13,7 @@ pub mod conv1d;
 pub mod conv2d;
 pub mod dense;
 pub mod dropout;
+pub mod epilogue;
 pub mod gemm;
 pub mod gradcheck;
 pub mod loss;

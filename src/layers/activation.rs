@@ -1,6 +1,6 @@
 //! Activation layers: ReLU and leaky ReLU run in place; PReLU learns one slope per channel.
 
-use super::{Ctx, Layer, Pass};
+use super::{Activation, Ctx, Layer, Pass};
 use crate::dims::Dims;
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -35,6 +35,9 @@ impl Layer for Relu {
     }
     fn forward_in_place(&mut self, _ctx: &mut Ctx, _p: &[f32], xy: &mut [f32]) {
         relu_forward_in_place(xy);
+    }
+    fn as_activation<'p>(&self, _params: &'p [f32]) -> Option<Activation<'p>> {
+        Some(Activation::Relu)
     }
     /// `x` may be the output (in place): `y > 0 ⇔ x > 0`, so the mask is the same.
     fn backward(
@@ -86,6 +89,9 @@ impl Layer for LeakyRelu {
     }
     fn forward_in_place(&mut self, _ctx: &mut Ctx, _p: &[f32], xy: &mut [f32]) {
         leaky_relu_forward_in_place(self.alpha, xy);
+    }
+    fn as_activation<'p>(&self, _params: &'p [f32]) -> Option<Activation<'p>> {
+        Some(Activation::LeakyRelu(self.alpha))
     }
     fn backward(
         &mut self,
@@ -142,6 +148,9 @@ impl Layer for Prelu {
     }
     fn forward(&mut self, _ctx: &mut Ctx, p: &[f32], x: &[f32], y: &mut [f32], _s: &mut [f32]) {
         prelu_forward(self.dims.channels(), x, p, y);
+    }
+    fn as_activation<'p>(&self, params: &'p [f32]) -> Option<Activation<'p>> {
+        Some(Activation::Prelu(params))
     }
     fn backward(
         &mut self,

@@ -5,8 +5,8 @@ use crate::dims::Dims;
 use crate::Result;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use zcnn_kernels::batchnorm::{
-    batchnorm_backward, batchnorm_backward_eval, batchnorm_forward_eval, batchnorm_forward_train,
-    BatchNormParams, BatchNormShape,
+    batchnorm_backward, batchnorm_backward_eval, batchnorm_eval_affine, batchnorm_forward_eval,
+    batchnorm_forward_train, BatchNormParams, BatchNormShape,
 };
 
 /// Ioffe & Szegedy 2015. With channels last, every input is a matrix `[batch · positions,
@@ -133,6 +133,23 @@ impl Layer for BatchNorm {
                 y,
             ),
         }
+    }
+
+    /// `y = scale·x + shift` with `scale = γ/√(running_var + ε)` and
+    /// `shift = β − running_mean·scale` (the evaluation-mode normalisation, Ioffe & Szegedy
+    /// 2015, §3.1, written as one affine map).
+    fn eval_affine(&self, params: &[f32], scale: &mut [f32], shift: &mut [f32]) -> bool {
+        let (gamma, beta) = params.split_at(self.dims.channels());
+        batchnorm_eval_affine(
+            &self.params,
+            gamma,
+            beta,
+            &self.running_mean,
+            &self.running_var,
+            scale,
+            shift,
+        );
+        true
     }
 
     fn backward(

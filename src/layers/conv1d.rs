@@ -1,11 +1,11 @@
 //! 1D convolution layer over `[len, ch]` sequences.
 
-use super::{Ctx, Layer, Padding, Pass};
+use super::{Ctx, Fused, Layer, Padding, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
 use crate::{ensure, Result};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use zcnn_kernels::conv1d::{conv1d_backward, conv1d_forward, Conv1dShape};
+use zcnn_kernels::conv1d::{conv1d_backward, conv1d_forward, conv1d_forward_fused, Conv1dShape};
 
 /// `y[l, co] = b[co] + Σ_{k,ci} x[l·stride + k·dilation − pad_left, ci] · w[k, ci, co]`.
 /// Parameters: the weight `[kernel, in_ch, out_ch]` then the bias `[out_ch]`.
@@ -98,9 +98,11 @@ impl Layer for Conv1d {
         self.bias_init = bias;
     }
 
+    /// The kernels' scratch; the fused forward also keeps folded weights and bias there.
     fn scratch_len(&self, batch: usize) -> usize {
         let s = self.at_batch(batch);
-        s.forward_scratch_len().max(s.backward_scratch_len())
+        let folded = self.param_len();
+        (folded + s.forward_scratch_len()).max(s.backward_scratch_len())
     }
 
     fn forward(
@@ -113,6 +115,28 @@ impl Layer for Conv1d {
     ) {
         let (w, b) = params.split_at(self.weight_len());
         conv1d_forward(&self.at_batch(ctx.pass.batch), x, w, Some(b), y, scratch);
+    }
+
+    fn can_fuse(&self) -> bool {
+        true
+    }
+
+    /// A following batch norm is folded into the weights and bias (into `scratch`); the
+    /// activation is applied as each output vector is stored.
+    fn forward_fused(
+        &mut self,
+        ctx: &mut Ctx,
+        params: &[f32],
+        x: &[f32],
+        y: &mut [f32],
+        scratch: &mut [f32],
+        fused: &Fused,
+    ) {
+        let (w, b) = params.split_at(self.weight_len());
+        let (folded, scratch) = scratch.split_at_mut(self.param_len());
+        let (w, b) = fused.weights(w, b, folded);
+        let s = self.at_batch(ctx.pass.batch);
+        conv1d_forward_fused(&s, x, w, Some(b), fused.activation, y, scratch);
     }
 
     fn backward(

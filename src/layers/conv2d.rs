@@ -1,11 +1,12 @@
 //! 2D convolution layer over `[h, w, ch]` images.
 
-use super::{Ctx, Layer, Padding, Pass};
+use super::{Ctx, Fused, Layer, Padding, Pass};
 use crate::dims::Dims;
 use crate::init::{fill_weights, WeightInit};
 use crate::{ensure, Result};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use zcnn_kernels::conv2d::{conv2d_backward, conv2d_forward, Conv2dShape};
+use zcnn_kernels::conv2d::{conv2d_backward, conv2d_forward, conv2d_forward_fused, Conv2dShape};
+use zcnn_kernels::epilogue::Epilogue;
 
 /// `y[i, j, co] = b[co] + Σ_{kh,kw,ci} x[i·s + kh − pad_top, j·s + kw − pad_left, ci] · w[kh, kw, ci, co]`
 /// (with dilation multiplying `kh`, `kw`). Parameters: the weight `[kh, kw, in_ch, out_ch]`
@@ -107,9 +108,11 @@ impl Layer for Conv2d {
         self.bias_init = bias;
     }
 
+    /// The kernels' scratch; the fused forward also keeps folded weights and bias there.
     fn scratch_len(&self, batch: usize) -> usize {
         let s = self.at_batch(batch);
-        s.forward_scratch_len().max(s.backward_scratch_len())
+        let folded = self.param_len();
+        (folded + s.forward_scratch_len()).max(s.backward_scratch_len())
     }
 
     fn forward(
@@ -122,6 +125,32 @@ impl Layer for Conv2d {
     ) {
         let (w, b) = params.split_at(self.weight_len());
         conv2d_forward(&self.at_batch(ctx.pass.batch), x, w, Some(b), y, scratch);
+    }
+
+    fn can_fuse(&self) -> bool {
+        true
+    }
+
+    /// A following batch norm is folded into the weights and bias (into `scratch`); the
+    /// activation is applied as the output is written.
+    fn forward_fused(
+        &mut self,
+        ctx: &mut Ctx,
+        params: &[f32],
+        x: &[f32],
+        y: &mut [f32],
+        scratch: &mut [f32],
+        fused: &Fused,
+    ) {
+        let (w, b) = params.split_at(self.weight_len());
+        let (folded, scratch) = scratch.split_at_mut(self.param_len());
+        let (w, b) = fused.weights(w, b, folded);
+        let epilogue = Epilogue {
+            bias: Some(b),
+            activation: fused.activation,
+        };
+        let s = self.at_batch(ctx.pass.batch);
+        conv2d_forward_fused(&s, x, w, &epilogue, y, scratch);
     }
 
     fn backward(

@@ -109,11 +109,17 @@ impl Layer for Inception {
         }
     }
 
+    /// The branches run one at a time on the block's scratch, so they keep none of their own.
     fn prepare(&mut self, batch: usize) {
         for (branch, grad) in self.branches.iter_mut().zip(&mut self.branch_grads) {
-            branch.prepare(batch);
+            branch.prepare_buffers(batch);
             grad.resize(batch * branch.out_dims().size(), 0.0);
         }
+    }
+
+    fn scratch_len(&self, batch: usize) -> usize {
+        let needs = self.branches.iter().map(|b| b.scratch_len(batch));
+        needs.max().unwrap_or(0)
     }
 
     fn forward(
@@ -122,13 +128,13 @@ impl Layer for Inception {
         params: &[f32],
         x: &[f32],
         y: &mut [f32],
-        _scratch: &mut [f32],
+        scratch: &mut [f32],
     ) {
         let (batch, total) = (ctx.pass.batch, self.total_channels());
         let rows = batch * self.rows_per_sample();
         let mut offset = 0;
         for (branch, range) in self.branches.iter_mut().zip(&self.param_ranges) {
-            branch.forward(ctx, &params[range.clone()], x);
+            branch.forward_with(ctx, &params[range.clone()], x, scratch);
             let ch = branch.out_dims().channels();
             concat_channels(rows, branch.output(batch), ch, y, total, offset);
             offset += ch;
@@ -144,7 +150,7 @@ impl Layer for Inception {
         dy: &[f32],
         mut dx: Option<&mut [f32]>,
         grads: &mut [f32],
-        _scratch: &mut [f32],
+        scratch: &mut [f32],
     ) {
         let (batch, total) = (pass.batch, self.total_channels());
         let rows = batch * self.rows_per_sample();
@@ -159,13 +165,14 @@ impl Layer for Inception {
             let g = &mut grad[..rows * ch];
             g.fill(0.0);
             split_channels_backward(rows, dy, total, offset, g, ch);
-            branch.backward(
+            branch.backward_with(
                 pass,
                 &params[range.clone()],
                 &mut grads[range.clone()],
                 x,
                 g,
                 dx.as_deref_mut(),
+                scratch,
             );
             offset += ch;
         }

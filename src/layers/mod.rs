@@ -20,6 +20,7 @@ mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod fusion;
 mod inception;
 mod padding;
 mod pool;
@@ -32,6 +33,7 @@ pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use fusion::Fused;
 pub use inception::Inception;
 pub use padding::Padding;
 pub use pool::{AvgPool, GlobalAvgPool, MaxPool};
@@ -40,6 +42,7 @@ use crate::dims::Dims;
 use crate::init::WeightInit;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::any::Any;
+pub use zcnn_kernels::epilogue::Activation;
 
 /// Training (batch statistics, dropout active) or evaluation (running statistics, no dropout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,12 +58,14 @@ pub struct Pass {
     pub batch: usize,
 }
 
-/// What a forward pass needs besides the input: the pass, the dropout stream and the
-/// per-sample extra scalars appended by [`AppendScalars`] (`[batch, n_extra]`).
+/// What a forward pass needs besides the input: the pass, the dropout stream, the
+/// per-sample extra scalars appended by [`AppendScalars`] (`[batch, n_extra]`), and whether an
+/// evaluation pass may fuse layers (see [`Fused`]).
 pub struct Ctx<'a> {
     pub pass: Pass,
     pub dropout_rng: &'a mut Xoshiro256PlusPlus,
     pub extra: &'a [f32],
+    pub fuse: bool,
 }
 
 /// A building block of a network. See the module documentation for the calling protocol.
@@ -131,6 +136,38 @@ pub trait Layer: Any + Send {
         grads: &mut [f32],
         scratch: &mut [f32],
     );
+
+    /// The activation this layer computes from its parameters, for a producing layer before it
+    /// to apply as it writes its output at inference (`None`: not an activation).
+    fn as_activation<'p>(&self, _params: &'p [f32]) -> Option<Activation<'p>> {
+        None
+    }
+
+    /// For a layer that is a per-channel affine map in evaluation mode (batch norm),
+    /// `y = scale·x + shift`: writes `scale` and `shift` (`[channels]` each) and returns true.
+    fn eval_affine(&self, _params: &[f32], _scale: &mut [f32], _shift: &mut [f32]) -> bool {
+        false
+    }
+
+    /// Whether [`Layer::forward_fused`] is implemented.
+    fn can_fuse(&self) -> bool {
+        false
+    }
+
+    /// Evaluation-mode forward with the layers that follow fused in (see [`Fused`]), writing
+    /// their output into `y` (only called when [`Layer::can_fuse`] is true). `scratch` is as
+    /// large as [`Layer::scratch_len`].
+    fn forward_fused(
+        &mut self,
+        _ctx: &mut Ctx,
+        _params: &[f32],
+        _x: &[f32],
+        _y: &mut [f32],
+        _scratch: &mut [f32],
+        _fused: &Fused,
+    ) {
+        unreachable!("{} does not fuse", self.kind())
+    }
 
     /// Non-trainable state by name (batch-norm running statistics).
     fn state(&self) -> Vec<(&'static str, &[f32])> {

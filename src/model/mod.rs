@@ -45,6 +45,8 @@ pub struct Model {
     dropout_rng: Xoshiro256PlusPlus,
     seed: u64,
     batch: usize,
+    /// Whether evaluation passes fuse layers (see `Sequential`); on unless turned off.
+    inference_fusion: bool,
 }
 
 impl Model {
@@ -83,6 +85,7 @@ impl Model {
             dropout_rng: stream(seed, purpose::DROPOUT),
             seed,
             batch: 0,
+            inference_fusion: true,
         };
         let total =
             model.trunk.param_len() + model.heads.iter().map(|h| h.net.param_len()).sum::<usize>();
@@ -200,6 +203,7 @@ impl Model {
             pass: Pass { mode, batch },
             dropout_rng: &mut self.dropout_rng,
             extra,
+            fuse: self.inference_fusion && mode == Mode::Eval,
         };
         let trunk_len = self.trunk.param_len();
         self.trunk.forward(&mut ctx, &self.params[..trunk_len], x);
@@ -211,6 +215,14 @@ impl Model {
             start = end;
         }
         Ok(())
+    }
+
+    /// Whether evaluation passes ([`Mode::Eval`]) fuse each convolution with the batch norm
+    /// and the activation right after it (folded weights, one write of the output). On by
+    /// default; a fused pass's outputs equal the layer-by-layer ones up to the rounding of the
+    /// folded batch norm (bit for bit without one), but backward cannot follow it.
+    pub fn set_inference_fusion(&mut self, on: bool) {
+        self.inference_fusion = on;
     }
 
     /// Raw output (logits or values) of head `h` from the last forward pass.

@@ -23,6 +23,7 @@
 use rayon::prelude::*;
 
 use super::Conv1dShape;
+use crate::epilogue::Activation;
 use crate::parallel::{chunk_count, chunk_range, reduce_partials_into, MAX_CHUNKS};
 use crate::simd::{load, splat, store, F32s, LANES};
 
@@ -41,6 +42,24 @@ pub fn conv1d_forward(
     y: &mut [f32],
     scratch: &mut [f32],
 ) {
+    conv1d_forward_fused(s, x, w, bias, Activation::Identity, y, scratch);
+}
+
+/// [`conv1d_forward`] followed by an activation applied to each output vector before it is
+/// stored: bit for bit the output of [`conv1d_forward`] followed by the activation's kernel
+/// (the same comparison and product, see [`crate::epilogue`]).
+pub fn conv1d_forward_fused(
+    s: &Conv1dShape,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    activation: Activation,
+    y: &mut [f32],
+    scratch: &mut [f32],
+) {
+    if let Activation::Prelu(slopes) = activation {
+        assert_eq!(slopes.len(), s.out_ch, "conv1d: PReLU slopes length");
+    }
     assert_eq!(x.len(), s.input_len(), "conv1d: x length");
     assert_eq!(w.len(), s.weight_len(), "conv1d: w length");
     assert_eq!(y.len(), s.output_len(), "conv1d: y length");
@@ -78,7 +97,7 @@ pub fn conv1d_forward(
             let y_rows = y_chunk.chunks_exact_mut(y_sample);
             for (n, y_n) in samples.zip(y_rows) {
                 pad_sample(&x[n * x_sample..][..x_sample], s.pad_left * s.in_ch, padded);
-                correlation.run(padded, packed, Start::Bias(bias), y_n);
+                correlation.run(padded, packed, Start::Bias(bias), activation, y_n);
             }
         });
 }
@@ -187,8 +206,16 @@ impl Correlation {
     }
 
     /// Runs over every block of `LANES` output channels, then over output positions in blocks
-    /// of `POSITIONS` and a tail of single positions.
-    fn run(&self, row: &[f32], packed: &[f32], start: Start, out: &mut [f32]) {
+    /// of `POSITIONS` and a tail of single positions; `activation` is applied to each output
+    /// vector as it is stored.
+    fn run(
+        &self,
+        row: &[f32],
+        packed: &[f32],
+        start: Start,
+        activation: Activation,
+        out: &mut [f32],
+    ) {
         let block_len = self.kernel * self.in_ch * LANES;
         for (block, w_block) in packed.chunks_exact(block_len).enumerate() {
             let first = block * LANES;
@@ -200,11 +227,13 @@ impl Correlation {
             };
             let mut l = 0;
             while l + POSITIONS <= self.out_len {
-                self.positions::<POSITIONS>(row, w_block, l, first, lanes, bias, out);
+                let block = (first, lanes);
+                self.positions::<POSITIONS>(row, w_block, l, block, bias, activation, out);
                 l += POSITIONS;
             }
             for l in l..self.out_len {
-                self.positions::<1>(row, w_block, l, first, lanes, bias, out);
+                let block = (first, lanes);
+                self.positions::<1>(row, w_block, l, block, bias, activation, out);
             }
         }
     }
@@ -218,9 +247,9 @@ impl Correlation {
         row: &[f32],
         w_block: &[f32],
         l0: usize,
-        first: usize,
-        lanes: usize,
+        (first, lanes): (usize, usize),
         bias: Option<F32s>,
+        activation: Activation,
         out: &mut [f32],
     ) {
         let out_at = |p: usize| (l0 + p) * self.out_ch + first;
@@ -242,6 +271,7 @@ impl Correlation {
             }
         }
         for (p, a) in acc.into_iter().enumerate() {
+            let a = activation.vector(a, |slopes| load_lanes(&slopes[first..], lanes));
             store_lanes(a, &mut out[out_at(p)..], lanes);
         }
     }
@@ -348,7 +378,7 @@ fn accumulate_input_grad(
         dilation: s.dilation,
         out_len: s.in_len,
     };
-    correlation.run(spread, flipped, Start::Accumulate, dx);
+    correlation.run(spread, flipped, Start::Accumulate, Activation::Identity, dx);
 }
 
 /// Packs the flipped kernel `w'[k, co, ci] = w[kernel − 1 − k, ci, co]` for the input gradient.

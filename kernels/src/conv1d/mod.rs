@@ -22,7 +22,7 @@ mod reference;
 #[cfg(test)]
 mod tests;
 
-pub use fast::{conv1d_backward, conv1d_forward};
+pub use fast::{conv1d_backward, conv1d_forward, conv1d_forward_fused};
 pub use reference::{conv1d_backward_ref, conv1d_forward_ref};
 
 use crate::parallel::chunk_count;

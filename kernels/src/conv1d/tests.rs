@@ -406,3 +406,40 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(run(1, &c), run(2, &c), "{s:?}");
     }
 }
+
+/// The fused forward (activation applied to each output vector before it is stored) equals the
+/// forward followed by the activation kernel bit for bit: the same comparison and product on
+/// the same values (`crate::epilogue`), so the tolerance is zero. Channel counts with and
+/// without a partial vector, strides and dilations.
+#[test]
+fn fused_forward_equals_forward_then_activation() {
+    use crate::activation::{leaky_relu_forward_in_place, prelu_forward, relu_forward_in_place};
+    use crate::epilogue::Activation;
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    let shapes = specz_layers(2).into_iter().chain([
+        shape(3, 37, (5, 19), 3, 2, (1, 2), 1),
+        shape(2, 40, (7, 40), 5, 1, (2, 2), 2),
+    ]);
+    for (i, s) in shapes.enumerate() {
+        let c = Case::new(s, 1400 + i as u64);
+        let slopes = random_vec(1500 + i as u64, s.out_ch, 0.5);
+        let plain = c.forward_fast(true);
+        let mut relu = plain.clone();
+        relu_forward_in_place(&mut relu);
+        let mut leaky = plain.clone();
+        leaky_relu_forward_in_place(0.01, &mut leaky);
+        let mut prelu = vec![0.0; plain.len()];
+        prelu_forward(s.out_ch, &plain, &slopes, &mut prelu);
+        let cases = [
+            (Activation::Relu, relu),
+            (Activation::LeakyRelu(0.01), leaky),
+            (Activation::Prelu(&slopes), prelu),
+        ];
+        for (activation, want) in cases {
+            let mut y = vec![f32::NAN; s.output_len()];
+            let mut scratch = vec![f32::NAN; s.forward_scratch_len()];
+            conv1d_forward_fused(&s, &c.x, &c.w, Some(&c.b), activation, &mut y, &mut scratch);
+            assert_eq!(bits(&y), bits(&want), "{activation:?} {s:?}");
+        }
+    }
+}

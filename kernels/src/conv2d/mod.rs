@@ -26,7 +26,7 @@ mod reference;
 #[cfg(test)]
 mod tests;
 
-pub use fast::{conv2d_backward, conv2d_forward};
+pub use fast::{conv2d_backward, conv2d_forward, conv2d_forward_fused};
 pub use reference::{conv2d_backward_ref, conv2d_forward_ref};
 
 use crate::shape::{ensure, window_out_len, ShapeError};
@@ -141,14 +141,14 @@ impl Conv2dShape {
         self.kernel_h * self.kernel_w * self.in_ch * self.out_ch
     }
 
-    /// Scratch floats [`conv2d_forward`] needs: per batch chunk, the padded image and wide
-    /// output of its path (none for the 1×1 path) and a `gemm::pack_len` pack.
+    /// Scratch floats [`conv2d_forward`] needs: per parallel part (see [`fast`]), the padded
+    /// image and wide output of its path (none for the 1×1 path) and a GEMM pack.
     pub fn forward_scratch_len(&self) -> usize {
         fast::forward_scratch_len(self)
     }
 
-    /// Scratch floats [`conv2d_backward`] needs: per batch chunk, the `dw`/`db` partials, the
-    /// padded images of its path and a `gemm::pack_len` pack; and the flipped weights.
+    /// Scratch floats [`conv2d_backward`] needs: per batch chunk, the `dw`/`db` partials; the
+    /// flipped weights; and per parallel part, the padded images of its path and a GEMM pack.
     pub fn backward_scratch_len(&self) -> usize {
         fast::backward_scratch_len(self)
     }

@@ -275,10 +275,11 @@ fn lengths_and_output_size() {
     assert_eq!(s.input_len(), 3 * 10 * 9 * 2);
     assert_eq!(s.output_len(), 3 * 5 * 9 * 5);
     assert_eq!(s.weight_len(), 3 * 2 * 2 * 5);
-    // The 1×1 path needs no image, only each chunk's GEMM pack (4 chunks of one sample).
+    // The 1×1 path needs no image, only each part's GEMM pack: 4 samples of 8 rows are cut
+    // into 4 bands of 2 rows (16 pixels) each, one part per band.
     let pointwise = square(4, 8, (64, 64), 1, 0);
-    let pack = crate::gemm::pack_len(8 * 8, 64, 64);
-    assert_eq!(pointwise.forward_scratch_len(), 4 * pack);
+    let pack = crate::gemm::pack_len(2 * 8, 64, 64);
+    assert_eq!(pointwise.forward_scratch_len(), 16 * pack);
 }
 
 #[test]
@@ -393,13 +394,22 @@ fn gradients_match_finite_differences() {
     }
 }
 
+/// Forward and backward with rayon pools of 1, 2, 3, 7, 16 and 17 threads give identical bits,
+/// at batch 2 (samples cut into bands of rows, channels into blocks) and batch 32, on every
+/// path. Pools of up to 8 threads split a call into at most 16 parts, larger ones into up to
+/// 64, so this also checks that those splits change no result.
 #[test]
-fn one_and_two_threads_give_identical_bits() {
+fn any_thread_count_gives_identical_bits() {
     let shapes = [
-        square(5, 9, (3, 17), 3, 1),
-        square(20, 6, (8, 5), 1, 0),
-        shape(19, (9, 7), (3, 5), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1)),
+        square(2, 11, (64, 96), 3, 1),
+        square(32, 9, (3, 17), 3, 1),
+        square(2, 12, (40, 70), 1, 0),
+        square(32, 6, (8, 5), 1, 0),
+        shape(2, (9, 7), (3, 35), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1)),
+        shape(32, (9, 8), (3, 4), (3, 2), (1, 1), (1, 0, 3, 1), (2, 1)),
+        square(32, 8, (20, 40), 5, 2),
     ];
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     for (i, s) in shapes.iter().enumerate() {
         let (x, w, b) = inputs(s, 800 + i as u64);
         let dy = random_vec(900 + i as u64, s.output_len(), 1.0);
@@ -411,14 +421,94 @@ fn one_and_two_threads_give_identical_bits() {
             pool.install(|| {
                 let y = fast_forward(s, &x, &w, Some(&b));
                 let g = backward_fast(s, &x, &w, &dy, Grads::start(s, 1, true, true));
-                (y, g.dx, g.dw, g.db)
+                [y, g.dx.expect("dx"), g.dw, g.db.expect("db")].map(|v| bits(&v))
             })
         };
-        let (one, two) = (run(1), run(2));
+        let one = run(1);
+        for threads in [2, 3, 7, 16, 17] {
+            let other = run(threads);
+            for (name, (a, b)) in ["y", "dx", "dw", "db"].iter().zip(one.iter().zip(&other)) {
+                assert!(a == b, "{name} differs with {threads} threads: {s:?}");
+            }
+        }
+    }
+}
+
+/// A sample's output and input gradient do not depend on the batch it is in, though the batch
+/// decides how samples are cut into bands (many bands at batch 1, one at batch 64).
+#[test]
+fn per_sample_results_do_not_depend_on_the_batch() {
+    for (i, one) in [
+        square(1, 13, (16, 40), 3, 1),
+        square(1, 10, (24, 33), 1, 0),
+        square(1, 12, (5, 8), 5, 2),
+        shape(1, (11, 9), (3, 7), (3, 3), (2, 1), (1, 1, 0, 2), (1, 1)),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let batch = Conv2dShape { batch: 64, ..*one };
+        let (x, w, b) = inputs(&batch, 1200 + i as u64);
+        let dy = random_vec(1300 + i as u64, batch.output_len(), 1.0);
+        let y = fast_forward(&batch, &x, &w, Some(&b));
+        let dx = backward_fast(&batch, &x, &w, &dy, Grads::start(&batch, 1, true, false)).dx;
+        let dx = dx.expect("dx");
         let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&one.0), bits(&two.0), "y {s:?}");
-        assert_eq!(one.1.map(|v| bits(&v)), two.1.map(|v| bits(&v)), "dx {s:?}");
-        assert_eq!(bits(&one.2), bits(&two.2), "dw {s:?}");
-        assert_eq!(one.3.map(|v| bits(&v)), two.3.map(|v| bits(&v)), "db {s:?}");
+        for n in [0, 17, 63] {
+            let xs = &x[n * one.input_len()..][..one.input_len()];
+            let dys = &dy[n * one.output_len()..][..one.output_len()];
+            let y1 = fast_forward(one, xs, &w, Some(&b));
+            let start = Grads::start(&batch, 1, true, false);
+            let start_dx = start.dx.expect("dx");
+            let mut g1 = Grads::start(one, 1, true, false);
+            g1.dx = Some(start_dx[n * one.input_len()..][..one.input_len()].to_vec());
+            let dx1 = backward_fast(one, xs, &w, dys, g1).dx.expect("dx");
+            assert_eq!(
+                bits(&y1),
+                bits(&y[n * one.output_len()..][..one.output_len()])
+            );
+            assert_eq!(
+                bits(&dx1),
+                bits(&dx[n * one.input_len()..][..one.input_len()])
+            );
+        }
+    }
+}
+
+/// The fused forward (bias and activation written with the output) equals the forward followed
+/// by the activation kernel bit for bit, on every path (wide, pointwise, row-wise): the
+/// epilogue performs the same roundings in the same order (`crate::epilogue`), so the
+/// tolerance is zero.
+#[test]
+fn fused_forward_equals_forward_then_activation() {
+    use crate::activation::{leaky_relu_forward_in_place, prelu_forward, relu_forward_in_place};
+    use crate::epilogue::{Activation, Epilogue};
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    for (i, s) in preset_shapes().iter().chain(&odd_shapes()).enumerate() {
+        let (x, w, b) = inputs(s, 1000 + i as u64);
+        let slopes = random_vec(1100 + i as u64, s.out_ch, 0.5);
+        let plain = fast_forward(s, &x, &w, Some(&b));
+        let mut relu = plain.clone();
+        relu_forward_in_place(&mut relu);
+        let mut leaky = plain.clone();
+        leaky_relu_forward_in_place(0.01, &mut leaky);
+        let mut prelu = vec![0.0; plain.len()];
+        prelu_forward(s.out_ch, &plain, &slopes, &mut prelu);
+        let cases = [
+            (Activation::Identity, plain),
+            (Activation::Relu, relu),
+            (Activation::LeakyRelu(0.01), leaky),
+            (Activation::Prelu(&slopes), prelu),
+        ];
+        for (activation, want) in cases {
+            let epilogue = Epilogue {
+                bias: Some(&b),
+                activation,
+            };
+            let mut y = vec![f32::NAN; s.output_len()];
+            let mut scratch = vec![f32::NAN; s.forward_scratch_len()];
+            conv2d_forward_fused(s, &x, &w, &epilogue, &mut y, &mut scratch);
+            assert_eq!(bits(&y), bits(&want), "{activation:?} {s:?}");
+        }
     }
 }
