@@ -508,19 +508,7 @@ fn forward_wide(
     let mut padded_sample = None;
     for item in items {
         let (n, rows) = bands.item(item);
-        if padded_sample != Some(n) {
-            let x = &x[n * s.input_sample_len()..][..s.input_sample_len()];
-            pad_image(
-                x,
-                s.in_h,
-                s.in_w,
-                s.in_ch,
-                padded,
-                (s.pad_top, s.pad_left),
-                g.wp,
-            );
-            padded_sample = Some(n);
-        }
+        pad_input_sample(s, g, x, n, padded, &mut padded_sample);
         let wide_rows = g.wide_rows(rows.len());
         let first = rows.start * g.wp;
         accumulate_taps(s, g, padded, g.wp, (first, 1), wide_rows, w, y_wide, pack);
@@ -551,19 +539,7 @@ fn forward_rowwise(
     let mut padded_sample = None;
     for item in items {
         let (n, rows) = bands.item(item);
-        if padded_sample != Some(n) {
-            let x = &x[n * s.input_sample_len()..][..s.input_sample_len()];
-            pad_image(
-                x,
-                s.in_h,
-                s.in_w,
-                s.in_ch,
-                padded,
-                (s.pad_top, s.pad_left),
-                g.wp,
-            );
-            padded_sample = Some(n);
-        }
+        pad_input_sample(s, g, x, n, padded, &mut padded_sample);
         for oh in rows {
             let y_row = &mut y[(n * g.out_h + oh - first_row) * out_row..][..out_row];
             let window = (oh * s.stride_h * g.wp, s.stride_w);
@@ -1066,6 +1042,25 @@ fn add_interior(s: &Conv2dShape, g: &Geometry, padded_dx: &[f32], dx: &mut [f32]
         let start = ((s.pad_top + ih) * g.wp + s.pad_left) * s.in_ch;
         crate::simd::axpy(1.0, &padded_dx[start..start + in_row], dx_row);
     }
+}
+
+/// Pads input sample `n` of `x` into `padded` (row width `Wp`), unless `current` says it is
+/// there already: the bands of one sample share its padded image.
+fn pad_input_sample(
+    s: &Conv2dShape,
+    g: &Geometry,
+    x: &[f32],
+    n: usize,
+    padded: &mut [f32],
+    current: &mut Option<usize>,
+) {
+    if *current == Some(n) {
+        return;
+    }
+    let x = &x[n * s.input_sample_len()..][..s.input_sample_len()];
+    let origin = (s.pad_top, s.pad_left);
+    pad_image(x, s.in_h, s.in_w, s.in_ch, padded, origin, g.wp);
+    *current = Some(n);
 }
 
 /// Writes the image `src` (`h × w` pixels of `ch` floats) into `dst` at pixel `(top, left)` of a
