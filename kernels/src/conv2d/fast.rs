@@ -742,15 +742,7 @@ fn weight_grad_wide(
         .chunks_exact(s.input_sample_len())
         .zip(dy.chunks_exact(s.output_sample_len()))
     {
-        pad_image(
-            x,
-            s.in_h,
-            s.in_w,
-            s.in_ch,
-            padded_x,
-            (s.pad_top, s.pad_left),
-            r,
-        );
+        pad_input(s, x, padded_x, r);
         pad_image(dy, g.out_h, g.out_w, s.out_ch, padded_dy, border, r);
         let dy_wide = &padded_dy[(border.0 * r + border.1) * s.out_ch + cols.start..];
         let window = (0, 1);
@@ -787,15 +779,7 @@ fn weight_grad_rowwise(
         .chunks_exact(s.input_sample_len())
         .zip(dy.chunks_exact(s.output_sample_len()))
     {
-        pad_image(
-            x,
-            s.in_h,
-            s.in_w,
-            s.in_ch,
-            padded_x,
-            (s.pad_top, s.pad_left),
-            g.wp,
-        );
+        pad_input(s, x, padded_x, g.wp);
         for (oh, dy_row) in dy.chunks_exact(out_row).enumerate() {
             let window = (oh * s.stride_h * g.wp, s.stride_w);
             let dy = (&dy_row[cols.start..], cols.len());
@@ -1058,9 +1042,15 @@ fn pad_input_sample(
         return;
     }
     let x = &x[n * s.input_sample_len()..][..s.input_sample_len()];
-    let origin = (s.pad_top, s.pad_left);
-    pad_image(x, s.in_h, s.in_w, s.in_ch, padded, origin, g.wp);
+    pad_input(s, x, padded, g.wp);
     *current = Some(n);
+}
+
+/// Copies one input sample `x` into `padded`, rows of `row_width` pixels, with the shape's
+/// top and left padding.
+fn pad_input(s: &Conv2dShape, x: &[f32], padded: &mut [f32], row_width: usize) {
+    let origin = (s.pad_top, s.pad_left);
+    pad_image(x, s.in_h, s.in_w, s.in_ch, padded, origin, row_width);
 }
 
 /// Writes the image `src` (`h × w` pixels of `ch` floats) into `dst` at pixel `(top, left)` of a
