@@ -40,9 +40,9 @@ fn simulate(preset: &str, n: usize, seed: u64, out: &Path) {
     ]);
 }
 
-/// Runs `zcnn debias` on `data` with `config` into `out`; its study.json.
-fn study(data: &Path, config: &Path, out: &Path) -> (String, serde_json::Value) {
-    let text = ok(&[
+/// The arguments of `zcnn debias` on `data` with `config` into `out`.
+fn debias_args<'a>(data: &'a Path, config: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
         "debias",
         "--data",
         s(data),
@@ -50,7 +50,12 @@ fn study(data: &Path, config: &Path, out: &Path) -> (String, serde_json::Value) 
         s(config),
         "--out",
         s(out),
-    ]);
+    ]
+}
+
+/// Runs `zcnn debias` on `data` with `config` into `out`; its output and study.json.
+fn study(data: &Path, config: &Path, out: &Path) -> (String, serde_json::Value) {
+    let text = ok(&debias_args(data, config, out));
     let json = std::fs::read_to_string(out.join("study.json")).unwrap();
     (text, serde_json::from_str(&json).unwrap())
 }
@@ -224,15 +229,7 @@ fn a_small_study_runs_every_step_and_reports_finite_metrics() {
         .unwrap()
         .contains("| 3 extended labels |"));
     // A second run into the same folder needs --overwrite.
-    let err = fails(&[
-        "debias",
-        "--data",
-        s(&data),
-        "--config",
-        s(&config),
-        "--out",
-        s(&out),
-    ]);
+    let err = fails(&debias_args(&data, &config, &out));
     assert!(err.contains("--overwrite"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -246,15 +243,7 @@ fn bad_steps_and_a_missing_magnitude_column_are_errors() {
     std::fs::write(&config, STUDY_CONFIG).unwrap();
     let out = dir.join("study");
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "debias",
-            "--data",
-            s(&data),
-            "--config",
-            s(&config),
-            "--out",
-            s(&out),
-        ];
+        let mut args = debias_args(&data, &config, &out);
         args.extend_from_slice(extra);
         fails(&args)
     };
