@@ -77,6 +77,17 @@ fn simulate_train_evaluate_predict_and_resume() {
     ] {
         assert!(report.join(plot).is_file(), "no {plot}");
     }
+    // Evaluation streams over its inputs; chunks of 7 spectra (the test split in several)
+    // change nothing in the report, bit for bit.
+    assert!(json["n"].as_u64().unwrap() > 14, "{}", json["n"]);
+    let chunked = dir.join("report-chunked");
+    let args = ["evaluate", "--checkpoint", s(&ckpt), "--data", s(&data)];
+    ok(&[&args[..], &["--out", s(&chunked), "--chunk-size", "7"]].concat());
+    let read = |dir: &Path| std::fs::read(dir.join("report.json")).unwrap();
+    assert!(
+        read(&chunked) == read(&report),
+        "report.json depends on the chunk size"
+    );
 
     let preds = dir.join("preds.csv");
     let pdfs = dir.join("pdfs.npy");

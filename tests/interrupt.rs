@@ -1,7 +1,7 @@
-//! `zcnn predict` stopped part way: by Ctrl-C (SIGINT sent to the running process), by a disk
-//! that fills mid-write (a file-size limit, RLIMIT_FSIZE, makes writes fail with EFBIG as
-//! ENOSPC would), and outputs that cannot be written at all. Each run must end with a clear
-//! message (exit 130 for Ctrl-C), leave no output and no temporary file, and keep the files of
+//! `zcnn predict` and `zcnn evaluate` stopped part way: by Ctrl-C (SIGINT sent to the running
+//! process), by a disk that fills mid-write (a file-size limit, RLIMIT_FSIZE, makes writes
+//! fail with EFBIG as ENOSPC would), and outputs that cannot be written at all. Each run must
+//! end with a clear message (exit 130 for Ctrl-C), leave no output and no temporary file, and keep the files of
 //! an earlier run byte for byte although `--overwrite` allowed replacing them.
 //!
 //! HDF5 and Parquet outputs are checked when the test build has the features `hdf5` and
@@ -189,20 +189,30 @@ fn earlier_outputs(name: &str, flags: impl Fn(&Path) -> Vec<String>) -> PathBuf 
     dir
 }
 
-/// Waits until the child has written part of its CSV (its temporary file holds rows, so the
-/// run is under way and its Ctrl-C handler installed), then sends it SIGINT and returns its
-/// end. A run that ends before is a failure: the input is then too short for this host.
-fn interrupt_mid_run(mut child: Child, dir: &Path) -> Output {
-    let started = Instant::now();
-    let under_way = || {
-        std::fs::read_dir(dir).unwrap().any(|e| {
+/// Whether `dir` holds a temporary file of the CSV `csv` with rows in it.
+fn csv_under_way(dir: &Path, csv: &str) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| {
+        entries.any(|e| {
             let e = e.unwrap();
             let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("p.csv.")
+            name.starts_with(&format!("{csv}."))
                 && name.ends_with(".tmp")
                 && e.metadata().is_ok_and(|m| m.len() > 0)
         })
-    };
+    })
+}
+
+/// Waits until the child has written part of its CSV `dir/p.csv` (its temporary file holds
+/// rows, so the run is under way and its Ctrl-C handler installed), then sends it SIGINT and
+/// returns its end. A run that ends before is a failure: the input is then too short for this
+/// host.
+fn interrupt_mid_run(child: Child, dir: &Path) -> Output {
+    interrupt_when(child, || csv_under_way(dir, "p.csv"))
+}
+
+/// Sends the child SIGINT once `under_way` holds and returns its end.
+fn interrupt_when(mut child: Child, under_way: impl Fn() -> bool) -> Output {
+    let started = Instant::now();
     while !under_way() {
         if let Some(status) = child.try_wait().unwrap() {
             let out = child.wait_with_output().unwrap();
@@ -281,6 +291,95 @@ fn ctrl_c_mid_run_writes_nothing_and_keeps_earlier_outputs() {
     assert_unchanged(&kept, &before, "Ctrl-C");
     // 85 MB that no other test reads.
     std::fs::remove_file(long).unwrap();
+}
+
+/// `zcnn evaluate` of the long input as a dataset folder, into the report folder `out` with the
+/// FITS catalogue `catalog`, in chunks of 32 on one thread.
+fn evaluate_long(out: &Path, catalog: &Path, extra: &[&str]) -> Command {
+    static FOLDER: OnceLock<PathBuf> = OnceLock::new();
+    let folder = FOLDER.get_or_init(|| {
+        let folder = setup().dir.join("long-folder");
+        std::fs::create_dir_all(&folder).unwrap();
+        let small = &setup().data;
+        let repeated = (0..SMALL * REPEATS).map(|i| i % SMALL);
+        write_rows(
+            &small.join("spectra.npy"),
+            SMALL,
+            repeated,
+            &folder.join("spectra.npy"),
+        );
+        std::fs::copy(
+            small.join("wavelengths.npy"),
+            folder.join("wavelengths.npy"),
+        )
+        .unwrap();
+        let labels = std::fs::read_to_string(small.join("labels.csv")).unwrap();
+        let mut rows = labels.lines();
+        let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+        let z_at = header.iter().position(|&c| c == "z").unwrap();
+        let index_at = header.iter().position(|&c| c == "index").unwrap();
+        let mut z = vec![String::new(); SMALL];
+        for row in rows {
+            let cells: Vec<&str> = row.split(',').collect();
+            z[cells[index_at].parse::<usize>().unwrap()] = cells[z_at].to_string();
+        }
+        let mut csv = String::from("index,z\n");
+        for i in 0..SMALL * REPEATS {
+            csv.push_str(&format!("{i},{}\n", z[i % SMALL]));
+        }
+        std::fs::write(folder.join("labels.csv"), csv).unwrap();
+        folder
+    });
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zcnn"));
+    command
+        .args(["evaluate", "--checkpoint", s(&setup().checkpoint)])
+        .args(["--data", s(folder), "--out", s(out), "--all"])
+        .args(["--catalog", s(catalog), "--chunk-size", "32"])
+        .args(["--threads", "1"])
+        .args(extra);
+    command
+}
+
+/// Whether the staging folder of the report folder `out` holds rows of `predictions.csv`.
+fn evaluation_under_way(out: &Path) -> bool {
+    std::fs::read_dir(out).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let staging = e.file_name().to_string_lossy().starts_with(".zcnn-staging");
+            staging && csv_under_way(&e.path(), "predictions.csv")
+        })
+    })
+}
+
+#[test]
+fn ctrl_c_stops_evaluate_with_no_report_and_earlier_ones_kept() {
+    // Into a new report folder: it is gone again, and the catalogue beside it was never made.
+    let parent = setup().dir.join("evaluate-fresh");
+    std::fs::create_dir_all(&parent).unwrap();
+    let fresh = parent.join("report");
+    let command = evaluate_long(&fresh, &parent.join("c.fits"), &[]);
+    let out = interrupt_when(spawn(command), || evaluation_under_way(&fresh));
+    assert_interrupted(&out);
+    assert!(names(&parent).is_empty(), "left: {:?}", names(&parent));
+
+    // Over a complete earlier report, with --overwrite: it stays byte for byte.
+    let kept = setup().dir.join("evaluate-kept");
+    std::fs::create_dir_all(&kept).unwrap();
+    let mut earlier = Command::new(env!("CARGO_BIN_EXE_zcnn"));
+    earlier
+        .args(["evaluate", "--checkpoint", s(&setup().checkpoint)])
+        .args(["--data", s(&setup().data), "--out", s(&kept), "--all"])
+        .args(["--catalog", s(&kept.join("c.fits"))]);
+    run_ok(earlier);
+    let before = snapshot(&kept);
+    assert!(
+        before.contains_key("report.json") && before.contains_key("predictions.csv"),
+        "{:?}",
+        before.keys()
+    );
+    let command = evaluate_long(&kept, &kept.join("c.fits"), &["--overwrite"]);
+    let out = interrupt_when(spawn(command), || evaluation_under_way(&kept));
+    assert_interrupted(&out);
+    assert_unchanged(&kept, &before, "Ctrl-C in evaluate");
 }
 
 /// `predict` with writes limited to `max_bytes` per file (RLIMIT_FSIZE): a write past it fails

@@ -1,21 +1,22 @@
 //! What each subcommand does.
 
 use super::config::RunConfig;
-use super::contract;
 use super::data_folder::{self, DataFolder};
 use super::debias;
 use super::files;
+use super::image_data::ImageRows;
+use super::input_reader::{run_chunks, InputReader};
 use super::labels::read_labels;
 use super::paths::{self, Plan};
 use super::pipeline::{self, build_model, check, check_run, optimizer, splits};
-use super::progress::Progress;
+use super::progress::{ctrl_c_flag, Progress};
 use super::report;
 use super::{
-    images, import, import_images, outputs, predict_sink, row_labels, Command, Common, NonFinite,
-    Overrides, Threads,
+    evaluate, images, import, import_images, outputs, predict_sink, row_labels, Command, Common,
+    NonFinite, Overrides, Threads,
 };
 use crate::io::fits::FitsOptions;
-use crate::train::{predict, EarlyStopping, History, StopMetric, TrainConfig, Trainer};
+use crate::train::{EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
 
 /// How a command that did not fail ended.
@@ -155,6 +156,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             out,
             all,
             survey,
+            chunk_size,
             threads,
             overwrite,
         } => {
@@ -168,7 +170,7 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
                 )
                 .writes_in("--out", &out, &report::FILES);
             if !survey.files().is_empty() {
-                plan = plan.writes_in("--out", &out, &[PREDICTIONS]);
+                plan = plan.writes_in("--out", &out, &[evaluate::PREDICTIONS]);
             }
             for (flag, path) in survey.files() {
                 plan = plan.writes(flag, path);
@@ -176,7 +178,10 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             plan.check(overwrite.overwrite)?;
             check_writable(&survey.files())?;
             set_threads(&threads)?;
-            evaluate(&ckpt, &data, &out, all, &survey).map(|()| Outcome::Done)
+            match evaluate::evaluate(&ckpt, &data, &out, all, &survey, chunk_size)? {
+                evaluate::Evaluated::Done => Ok(Outcome::Done),
+                evaluate::Evaluated::Interrupted => Ok(Outcome::Interrupted),
+            }
         }
         Command::Predict {
             checkpoint,
@@ -595,57 +600,6 @@ fn report_on(
     Ok(())
 }
 
-/// The predictions CSV `zcnn evaluate` writes beside its report when survey outputs are asked.
-const PREDICTIONS: &str = "predictions.csv";
-
-/// `zcnn evaluate`: metrics of a checkpoint on a dataset; with survey outputs, the evaluated
-/// objects' predictions too, with their ids and true redshifts from `labels.csv`.
-fn evaluate(
-    ckpt: &super::checkpoint::Checkpoint,
-    data: &Path,
-    out: &Path,
-    all: bool,
-    survey: &super::SurveyOutputs,
-) -> Result<(), String> {
-    let checkpoint = ckpt.path.as_path();
-    let set = DataFolder::open(data, &ckpt.config)?;
-    set.check(ckpt)?;
-    let mut model = ckpt.model(&set.shape())?;
-    let range = if all {
-        0..set.len()
-    } else {
-        splits(set.len(), &ckpt.config.train)?[2].clone()
-    };
-    let outputs = set.outputs(&mut model, range.clone(), Some(ckpt))?;
-    let m = &ckpt.config.model;
-    report_on(m, &set, data, &outputs, range.clone(), &ckpt.history, out)?;
-    if !survey.files().is_empty() {
-        let labels = match set.labels(data) {
-            Some(path) => row_labels::read_row_labels(&path, set.len())?,
-            None => row_labels::RowLabels::default(),
-        };
-        let binning = pipeline::is_classifier(m)?
-            .then(|| pipeline::binning(m))
-            .transpose()?;
-        let provenance = outputs::Provenance::new(checkpoint, m)?;
-        let csv = out.join(PREDICTIONS);
-        let paths = predict_sink::OutputPaths::new(&csv, survey);
-        let mut sink = predict_sink::PredictionSink::create(
-            &paths,
-            &provenance,
-            binning,
-            labels.rows(range.clone()),
-            range.len(),
-        )?
-        .starting_at(range.start);
-        let (z, pdfs) = pipeline::redshifts(m, &outputs)?;
-        sink.append(0, &z, pdfs.as_deref())?;
-        sink.finish()?;
-    }
-    println!("report: {}", out.display());
-    Ok(())
-}
-
 /// What `zcnn predict` runs the model on.
 enum PredictInput<'a> {
     Spectra {
@@ -665,118 +619,6 @@ struct PredictInputs<'a> {
     labels: Option<&'a Path>,
 }
 
-/// An open input of `zcnn predict`, read a chunk at a time.
-enum PredictReader {
-    /// The spectra, and what the contract checks of each chunk (size and grid once).
-    Spectra(crate::io::npy_rows::NpyRows, contract::Inputs<'static>),
-    Images {
-        rows: super::image_data::ImageRows,
-        first: usize,
-        peaks: Vec<f32>,
-        /// The E(B−V) of every cutout (from --labels).
-        ebv: Option<Vec<f64>>,
-    },
-    /// A photometric table, read whole (features of ten floats per galaxy).
-    Catalog {
-        path: std::path::PathBuf,
-        bands: usize,
-        /// `[n, features]`.
-        features: Vec<f32>,
-        first: usize,
-    },
-}
-
-impl PredictReader {
-    /// The number of inputs, their shape and their file.
-    fn describe(&self) -> (usize, contract::InputShape, std::path::PathBuf) {
-        match self {
-            PredictReader::Spectra(rows, _) => (
-                rows.rows(),
-                contract::InputShape::Spectra {
-                    pixels: rows.cols(),
-                },
-                rows.path().to_path_buf(),
-            ),
-            PredictReader::Images { rows, .. } => {
-                (rows.count(), rows.shape(), rows.path().to_path_buf())
-            }
-            PredictReader::Catalog {
-                path,
-                bands,
-                features,
-                ..
-            } => (
-                features.len() / super::catalog_data::feature_count(*bands),
-                contract::InputShape::Photometry { bands: *bands },
-                path.clone(),
-            ),
-        }
-    }
-
-    /// Reads the next (at most) `max` inputs into `x` and their extra inputs into `extra`,
-    /// checks them against the checkpoint's contract, and returns how many were read.
-    fn next(
-        &mut self,
-        ckpt: &super::checkpoint::Checkpoint,
-        max: usize,
-        first: usize,
-        x: &mut Vec<f32>,
-        extra: &mut Vec<f32>,
-        n_extra: usize,
-    ) -> Result<usize, String> {
-        match self {
-            PredictReader::Spectra(rows, inputs) => {
-                let count = rows.read_chunk(max, x)?;
-                ckpt.check_scales(&contract::Inputs {
-                    flux: x,
-                    first,
-                    ..inputs.clone()
-                })?;
-                Ok(count)
-            }
-            PredictReader::Images {
-                rows,
-                first: next,
-                peaks,
-                ebv,
-            } => {
-                let count = max.min(rows.count() - *next);
-                x.clear();
-                peaks.clear();
-                rows.read_range(*next, count, x, peaks)?;
-                ckpt.check_images(rows.path(), &rows.shape(), peaks, *next)?;
-                extra.clear();
-                if n_extra == 1 {
-                    let ebv = ebv.as_ref().ok_or_else(|| {
-                        format!(
-                            "the model takes each cutout's E(B−V): give --labels with an 'ebv' \
-                             column for {}",
-                            rows.path().display()
-                        )
-                    })?;
-                    extra.extend(ebv[*next..*next + count].iter().map(|&v| v as f32));
-                }
-                *next += count;
-                Ok(count)
-            }
-            PredictReader::Catalog {
-                bands,
-                features,
-                first: next,
-                ..
-            } => {
-                let width = super::catalog_data::feature_count(*bands);
-                let count = max.min(features.len() / width - *next);
-                x.clear();
-                x.extend_from_slice(&features[*next * width..(*next + count) * width]);
-                extra.clear();
-                *next += count;
-                Ok(count)
-            }
-        }
-    }
-}
-
 /// `zcnn predict`: reads the spectra or cutouts `chunk_size` at a time, checks each chunk
 /// against the checkpoint's input contract, and writes every output as it goes (memory
 /// bounded by the chunk, not the file), in input order, with the survey outputs asked for.
@@ -786,52 +628,22 @@ fn predict_file(
     chunk_size: usize,
     paths: &predict_sink::OutputPaths,
 ) -> Result<Outcome, String> {
-    if chunk_size == 0 {
-        return Err("--chunk-size must be at least 1".into());
-    }
     let checkpoint = files.checkpoint;
     let ckpt = files::read_checkpoint(checkpoint)?;
     // A table's own ids, passed through unless --labels gives others.
     let mut table_ids = None;
     let mut reader = match files.input {
         PredictInput::Spectra { path, wavelengths } => {
-            let rows = crate::io::npy_rows::NpyRows::open_any(path)?;
-            if rows.shape().len() != 2 {
-                let hint = if rows.shape().len() == 4 {
-                    " (cutouts [n, bands, height, width] go with --images)"
-                } else {
-                    ""
-                };
-                return Err(format!(
-                    "{}: expected spectra of shape [n, pixels], found {:?}{hint}",
-                    path.display(),
-                    rows.shape()
-                ));
-            }
-            // The size and the grid are checked once, the scales chunk by chunk.
-            let mut inputs: contract::Inputs<'static> =
-                contract::spectra_inputs(path, wavelengths, rows.cols(), &[], None)?;
-            ckpt.check_inputs(&inputs)?;
-            inputs.wavelengths = None;
-            PredictReader::Spectra(rows, inputs)
+            InputReader::spectra(&ckpt, path, wavelengths, None)?
         }
-        PredictInput::Images(path) => PredictReader::Images {
-            rows: super::image_data::ImageRows::open(path)?,
-            first: 0,
-            peaks: Vec::new(),
-            ebv: None,
-        },
+        PredictInput::Images(path) => {
+            InputReader::images(std::sync::Arc::new(ImageRows::open(path)?), None)
+        }
         PredictInput::Photometry(path) => {
-            let table = data_folder::read_catalog(path, &ckpt.config.catalog, false)?;
+            let c = &ckpt.config.catalog;
+            let table = data_folder::read_catalog(path, c, false)?;
             table_ids = Some(table.ids.clone());
-            let (_, features) =
-                super::catalog_data::table_features(&table, &ckpt.config.catalog.reference)?;
-            PredictReader::Catalog {
-                path: path.to_path_buf(),
-                bands: table.bands.len(),
-                features,
-                first: 0,
-            }
+            InputReader::catalog(path, &table, &c.reference)?
         }
     };
     let (n, shape, source) = reader.describe();
@@ -844,8 +656,11 @@ fn predict_file(
     if labels.ids.is_none() {
         labels.ids = table_ids;
     }
-    if let PredictReader::Images { ebv, .. } = &mut reader {
-        ebv.clone_from(&labels.ebv);
+    if let InputReader::Images { ebv, .. } = &mut reader {
+        *ebv = labels
+            .ebv
+            .as_ref()
+            .map(|v| v.iter().map(|&x| x as f32).collect());
     }
     let m = &ckpt.config.model;
     let mut model = ckpt.model(&shape)?;
@@ -854,43 +669,29 @@ fn predict_file(
         .transpose()?;
     let provenance = outputs::Provenance::new(checkpoint, m)?;
     // Installed before the first temporary file exists, so that a Ctrl-C always finds a sink
-    // to drop. A second installation in one process fails; Ctrl-C then ends it as usual.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = stop.clone();
-    let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
-    let mut sink =
-        predict_sink::PredictionSink::create(paths, &provenance, binning, labels.clone(), n)?;
-    let bar = indicatif::ProgressBar::new(n as u64);
+    // to drop.
+    let stop = ctrl_c_flag();
+    let mut sink = predict_sink::PredictionSink::create(paths, &provenance, binning, labels, n)?;
     let started = std::time::Instant::now();
-    let (mut x, mut extra) = (Vec::new(), Vec::new());
-    let mut first = 0;
-    while first < n {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) {
-            // Dropping the sink removes its temporary files.
-            drop(sink);
-            bar.abandon();
-            eprintln!(
-                "interrupted after {first} of {n} inputs: no output was written, earlier files \
-                 are unchanged"
-            );
-            return Ok(Outcome::Interrupted);
-        }
-        let count = reader.next(
-            &ckpt,
-            chunk_size,
-            first,
-            &mut x,
-            &mut extra,
-            model.n_extra(),
-        )?;
-        let mut raw = predict(&mut model, &x, &extra, 256).map_err(|e| e.to_string())?;
-        let (z, pdfs) = pipeline::redshifts(m, &raw.swap_remove(0))?;
-        sink.append(first, &z, pdfs.as_deref())?;
-        first += count;
-        bar.set_position(first as u64);
+    let ran = run_chunks(
+        &mut reader,
+        &ckpt,
+        &mut model,
+        0..n,
+        chunk_size,
+        &stop,
+        |first, z, pdfs| sink.append(first, z, pdfs),
+    )?;
+    if ran < n {
+        // Dropping the sink removes its temporary files.
+        drop(sink);
+        eprintln!(
+            "interrupted after {ran} of {n} inputs: no output was written, earlier files are \
+             unchanged"
+        );
+        return Ok(Outcome::Interrupted);
     }
     sink.finish()?;
-    bar.finish_and_clear();
     eprintln!(
         "predicted {n} inputs of {} in {:.1} s ({:.0}/s) → {}",
         source.display(),

@@ -93,25 +93,27 @@ pub struct Inputs<'a> {
 /// The inputs of a dataset folder: `spectra.npy`, and `wavelengths.npy` and `simulation.toml`
 /// when present.
 pub fn dataset_inputs<'a>(dir: &Path, set: &'a DatasetFiles) -> Result<Inputs<'a>, String> {
-    let config = dir.join("simulation.toml");
-    let normalisation = if config.is_file() {
-        let text =
-            std::fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
-        let c = RunConfig::from_toml(&text, &config.display().to_string())?;
-        Some(
-            parse_normalisation(&c.simulate.normalisation)
-                .map_err(|e| format!("{}: simulate.normalisation: {e}", config.display()))?,
-        )
-    } else {
-        None
-    };
     spectra_inputs(
         &dir.join("spectra.npy"),
         None,
         set.pixels,
         &set.flux,
-        normalisation,
+        folder_normalisation(dir)?,
     )
+}
+
+/// The normalisation a dataset folder's `simulation.toml` records, when it has one.
+pub fn folder_normalisation(dir: &Path) -> Result<Option<Normalisation>, String> {
+    let config = dir.join("simulation.toml");
+    if !config.is_file() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(&config).map_err(|e| format!("{}: {e}", config.display()))?;
+    let c = RunConfig::from_toml(&text, &config.display().to_string())?;
+    parse_normalisation(&c.simulate.normalisation)
+        .map(Some)
+        .map_err(|e| format!("{}: simulate.normalisation: {e}", config.display()))
 }
 
 /// The inputs of a spectra file, with their pixel centres from `grid`, or else from the

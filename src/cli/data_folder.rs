@@ -39,22 +39,48 @@ pub enum DataFolder {
     },
 }
 
-/// Whether `config` trains the catalogue estimator (on a photometric table).
-fn is_catalog(config: &RunConfig) -> bool {
-    config.model.preset == "photoz-catalog"
+/// What a dataset folder holds for a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FolderKind {
+    Spectra,
+    Images,
+    /// The photometric table of the catalogue estimator.
+    Catalog,
 }
 
-/// The files a dataset folder is read from for `config`: the `[catalog]` table for the
-/// catalogue estimator, else `images.npy` when the folder has one, else `spectra.npy`; and
-/// `labels.csv`.
-pub fn input_files<'a>(dir: &Path, config: &'a RunConfig) -> Vec<&'a str> {
-    if is_catalog(config) {
-        vec![&config.catalog.table]
+/// What `dir` is read as for `config`: the `[catalog]` table for the catalogue estimator;
+/// else images when it holds `images.npy`, spectra otherwise.
+pub fn folder_kind(dir: &Path, config: &RunConfig) -> FolderKind {
+    if config.model.preset == "photoz-catalog" {
+        FolderKind::Catalog
     } else if dir.join(IMAGES).is_file() {
-        vec![IMAGES, files::LABELS]
+        FolderKind::Images
     } else {
-        vec![files::SPECTRA, files::LABELS]
+        FolderKind::Spectra
     }
+}
+
+/// The files a dataset folder is read from for `config` (see [`folder_kind`]): the
+/// `[catalog]` table, or `images.npy` or `spectra.npy` and `labels.csv`.
+pub fn input_files<'a>(dir: &Path, config: &'a RunConfig) -> Vec<&'a str> {
+    match folder_kind(dir, config) {
+        FolderKind::Catalog => vec![&config.catalog.table],
+        FolderKind::Images => vec![IMAGES, files::LABELS],
+        FolderKind::Spectra => vec![files::SPECTRA, files::LABELS],
+    }
+}
+
+/// The redshifts of a photometric table read with its `[catalog]` redshift column.
+pub fn catalog_redshifts(
+    table: &PhotometryTable,
+    path: &Path,
+    c: &CatalogConfig,
+) -> Result<Vec<f32>, String> {
+    let z = table
+        .z
+        .as_ref()
+        .ok_or_else(|| format!("{}: no column '{}'", path.display(), c.z))?;
+    Ok(z.iter().map(|&v| v as f32).collect())
 }
 
 /// Reads the photometric table at `path` with the columns of `[catalog]`; its redshift column
@@ -79,32 +105,26 @@ impl DataFolder {
     /// Opens `dir` for `config`: the `[catalog]` table for the catalogue estimator; else images
     /// when it holds `images.npy`, spectra otherwise.
     pub fn open(dir: &Path, config: &RunConfig) -> Result<Self, String> {
-        if is_catalog(config) {
-            let c = &config.catalog;
-            let path = dir.join(&c.table);
-            let table = read_catalog(&path, c, true)?;
-            let (_, features) = table_features(&table, &c.reference)?;
-            let z = table
-                .z
-                .as_ref()
-                .ok_or_else(|| format!("{}: no column '{}'", path.display(), c.z))?
-                .iter()
-                .map(|&v| v as f32)
-                .collect();
-            return Ok(DataFolder::Catalog {
-                table: path,
-                bands: table.bands.len(),
-                features,
-                z,
-            });
+        match folder_kind(dir, config) {
+            FolderKind::Catalog => {
+                let c = &config.catalog;
+                let path = dir.join(&c.table);
+                let table = read_catalog(&path, c, true)?;
+                let (_, features) = table_features(&table, &c.reference)?;
+                let z = catalog_redshifts(&table, &path, c)?;
+                Ok(DataFolder::Catalog {
+                    table: path,
+                    bands: table.bands.len(),
+                    features,
+                    z,
+                })
+            }
+            FolderKind::Images => Ok(DataFolder::Images(ImageFolder::open(dir)?)),
+            FolderKind::Spectra => Ok(DataFolder::Spectra {
+                dir: dir.to_path_buf(),
+                set: files::read_dataset(dir)?,
+            }),
         }
-        if dir.join(IMAGES).is_file() {
-            return Ok(DataFolder::Images(ImageFolder::open(dir)?));
-        }
-        Ok(DataFolder::Spectra {
-            dir: dir.to_path_buf(),
-            set: files::read_dataset(dir)?,
-        })
     }
 
     /// Number of samples.

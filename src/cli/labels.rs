@@ -139,6 +139,18 @@ impl Labels {
         Ok(Some(values))
     }
 
+    /// The `z` column of the `n` objects, as f32 (the precision datasets keep).
+    pub fn redshifts(&self, n: usize) -> Result<Vec<f32>, String> {
+        let z = self.finite_numbers("z", 0..n)?.ok_or_else(|| {
+            format!(
+                "{}: no column 'z' (columns: {})",
+                self.path.display(),
+                self.columns()
+            )
+        })?;
+        Ok(z.into_iter().map(|v| v as f32).collect())
+    }
+
     /// The names of the columns, for messages.
     fn columns(&self) -> String {
         self.headers.iter().collect::<Vec<_>>().join(", ")
@@ -147,15 +159,7 @@ impl Labels {
 
 /// The redshift (column `z`) of each of the `n` spectra, in the spectra's order.
 pub fn read_redshifts(path: &Path, n: usize) -> Result<Vec<f32>, String> {
-    let labels = read_labels(path, n)?;
-    let z = labels.finite_numbers("z", 0..n)?.ok_or_else(|| {
-        format!(
-            "{}: no column 'z' (columns: {})",
-            path.display(),
-            labels.columns()
-        )
-    })?;
-    Ok(z.into_iter().map(|v| v as f32).collect())
+    read_labels(path, n)?.redshifts(n)
 }
 
 #[cfg(test)]

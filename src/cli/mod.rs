@@ -9,11 +9,13 @@ pub mod config;
 pub mod contract;
 mod data_folder;
 pub mod debias;
+mod evaluate;
 mod files;
 pub mod image_data;
 mod images;
 mod import;
 mod import_images;
+mod input_reader;
 mod labels;
 mod outputs;
 #[cfg(feature = "parquet")]
@@ -228,6 +230,9 @@ pub enum Command {
         /// `predictions.csv` in the report folder).
         #[command(flatten)]
         survey: SurveyOutputs,
+        /// Inputs read and evaluated at a time (bounds the memory; results do not depend on it).
+        #[arg(long, default_value_t = 4096)]
+        chunk_size: usize,
         #[command(flatten)]
         threads: Threads,
         #[command(flatten)]

@@ -7,7 +7,21 @@ use crate::train::Event;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// The process's Ctrl-C flag, for loops that stop cleanly between steps: set by the first
+/// Ctrl-C, the same flag for every caller. The handler is installed at the first call; when a
+/// program embedding zcnn has installed its own, Ctrl-C stays that program's.
+pub fn ctrl_c_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+        stop
+    })
+    .clone()
+}
 
 /// Shows training progress and reports a Ctrl-C.
 pub struct Progress {
@@ -19,13 +33,9 @@ pub struct Progress {
 impl Progress {
     /// Installs the Ctrl-C handler (once per process) for a run of `epochs` epochs.
     pub fn new(epochs: usize) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        // A second installation fails (tests, several runs in one process): progress still works.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
         Progress {
             bar: None,
-            stop,
+            stop: ctrl_c_flag(),
             epochs,
         }
     }

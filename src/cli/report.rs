@@ -10,16 +10,17 @@ use super::population_report::{
 };
 use crate::io::atomic::StagedDir;
 use crate::metrics::attractors::attractor_redshifts;
+use crate::metrics::object_scores::PdfScores;
 use crate::metrics::selection::{
     most_complete_with_purity, purity_completeness, thin_curve, SelectionPoint,
 };
 use crate::metrics::{
-    brier_score, cde_loss, classification_accuracy, delta_z, mean_crps, pit_histogram, pit_values,
-    residual_profile, total_variation_distance, PitStatistics, PointMetrics, RailPointMetrics,
-    ResidualAxis, ResidualProfile, RESIDUAL_PROFILE_BINS, SLOPE_Z_MIN,
+    delta_z, pit_histogram, residual_profile, total_variation_distance, PitStatistics,
+    PointMetrics, RailPointMetrics, ResidualAxis, ResidualProfile, RESIDUAL_PROFILE_BINS,
+    SLOPE_Z_MIN,
 };
 use crate::redshift::binning::ZBinning;
-use crate::redshift::confidence::{confidence, Confidence, SUCCESS_HALF_WIDTH};
+use crate::redshift::confidence::{Confidence, SUCCESS_HALF_WIDTH};
 use crate::report::bias_plots::{plot_residual_profiles, plot_z_histograms};
 use crate::report::plots::{plot_pit_histogram, plot_residuals, plot_z_pred_vs_true};
 use crate::report::selection::plot_purity_completeness;
@@ -95,10 +96,53 @@ pub fn add_populations(
     Ok(())
 }
 
+/// What an evaluation keeps of each object, in input order: its point estimate and, for a
+/// classifier, the scores of its PDF ([`PdfScores`]), so that it can be filled a chunk of
+/// network outputs at a time without keeping the PDFs.
+#[derive(Default)]
+pub struct ObjectScores {
+    pub z_pred: Vec<f64>,
+    pub pdf: Option<PdfScores>,
+}
+
+impl ObjectScores {
+    /// Adds the objects `first..first + z_pred.len()`: their point estimates, their PDFs
+    /// `[n, bins]` if the model (`m`) is a classifier, and their true redshifts.
+    pub fn add(
+        &mut self,
+        m: &ModelConfig,
+        z_pred: &[f64],
+        pdfs: Option<&[f32]>,
+        z_true: &[f64],
+        first: usize,
+    ) -> Result<(), String> {
+        if let Some(pdfs) = pdfs {
+            let chunk = PdfScores::of_chunk(&binning(m)?, pdfs, z_pred, z_true, first)?;
+            self.pdf
+                .get_or_insert_with(PdfScores::default)
+                .append(chunk);
+        }
+        self.z_pred.extend_from_slice(z_pred);
+        Ok(())
+    }
+}
+
 /// Computes the metrics of network `outputs` (probabilities or values) against `z_true`.
 pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Evaluation, String> {
     let (z_pred, pdfs) = redshifts(m, outputs)?;
     let z_true: Vec<f64> = z_true.iter().map(|&z| z as f64).collect();
+    let mut scores = ObjectScores::default();
+    scores.add(m, &z_pred, pdfs.as_deref(), &z_true, 0)?;
+    evaluate_scores(m, scores, z_true)
+}
+
+/// Computes the metrics of the objects' `scores` against `z_true`.
+pub fn evaluate_scores(
+    m: &ModelConfig,
+    scores: ObjectScores,
+    z_true: Vec<f64>,
+) -> Result<Evaluation, String> {
+    let ObjectScores { z_pred, pdf } = scores;
     let p = PointMetrics::compute(&z_pred, &z_true)?;
     // The range of the labels also bins the residual profiles and the mode-collapse histogram:
     // 40 bins, as Lin et al. (2022)'s test phase (research notes §1.11).
@@ -108,23 +152,25 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
     let by_photo = residual_profile(&z_pred, &z_true, ResidualAxis::ZPred, &profile_bins)?;
     let tv = total_variation_distance(&profile_bins, &z_pred, &z_true)?;
     let rail = RailPointMetrics::compute(&z_pred, &z_true)?;
-    let (accuracy, crps, pit, cde, brier) = match &pdfs {
-        Some(pdfs) => {
-            let b = binning(m)?;
-            (
-                Some(classification_accuracy(&b, pdfs, &z_true)?),
-                Some(mean_crps(&b, pdfs, &z_true)?),
-                Some(pit_values(&b, pdfs, &z_true)?),
-                Some(cde_loss(&b, pdfs, &z_true)?),
-                Some(brier_score(&b, pdfs, &z_true)?),
-            )
-        }
-        None => (None, None, None, None, None),
+    let (accuracy, crps, cde, brier) = match &pdf {
+        Some(s) => (
+            Some(s.accuracy()),
+            Some(s.mean_crps()),
+            Some(s.cde_loss()),
+            Some(s.brier()),
+        ),
+        None => (None, None, None, None),
     };
-    let selection = match &pdfs {
-        Some(pdfs) => selection_curves(&binning(m)?, pdfs, &z_pred, &z_true)?,
+    let selection = match &pdf {
+        Some(s) => selection_curves(&s.confidence, &z_pred, &z_true)?,
         None => Vec::new(),
     };
+    let estimator = if pdf.is_some() {
+        m.estimator.as_str()
+    } else {
+        "regression"
+    };
+    let pit = pdf.map(|s| s.pit);
     let attractors: Vec<Value> = attractor_redshifts(
         &z_pred,
         &z_true,
@@ -168,7 +214,7 @@ pub fn evaluate(m: &ModelConfig, outputs: &[f32], z_true: &[f32]) -> Result<Eval
         "pit_outlier_rate": pit_stats.as_ref().map(|s| s.outlier_rate),
         "cde_loss": cde,
         "brier": brier,
-        "estimator": if pdfs.is_some() { m.estimator.as_str() } else { "regression" },
+        "estimator": estimator,
         "selection": selection_json(&selection),
         "attractors": attractors,
         "definitions": DEFINITIONS,
@@ -200,16 +246,10 @@ fn profile_json(profile: &ResidualProfile) -> Value {
 
 /// The purity–completeness curve of each confidence figure, success being |Δz| ≤ 0.003.
 fn selection_curves(
-    b: &ZBinning,
-    pdfs: &[f32],
+    figures: &[Confidence],
     z_pred: &[f64],
     z_true: &[f64],
 ) -> Result<Vec<(&'static str, Vec<SelectionPoint>)>, String> {
-    let figures: Vec<Confidence> = pdfs
-        .chunks(b.bins())
-        .zip(z_pred)
-        .map(|(pdf, &z)| confidence(b, pdf, z))
-        .collect::<Result<_, _>>()?;
     let success: Vec<bool> = delta_z(z_pred, z_true)?
         .iter()
         .map(|d| d.abs() <= SUCCESS_HALF_WIDTH)
@@ -351,8 +391,15 @@ pub const FILES: [&str; 13] = [
 /// Writes `report.json` and the plots (the loss curves when `history` has epochs) into `dir`,
 /// all at once: a failure on the way leaves `dir` as it was.
 pub fn write(dir: &Path, e: &Evaluation, history: &History) -> Result<(), String> {
-    let [report, scatter, residuals, pit, loss_curves, purity, profiles, histograms, ..] = FILES;
     let staged = StagedDir::new(dir).map_err(|err| err.to_string())?;
+    write_into(&staged, e, history)?;
+    staged.commit().map_err(|err| err.to_string())
+}
+
+/// Writes the report's files into `staged`, for a caller that commits them together with
+/// files of its own.
+pub fn write_into(staged: &StagedDir, e: &Evaluation, history: &History) -> Result<(), String> {
+    let [report, scatter, residuals, pit, loss_curves, purity, profiles, histograms, ..] = FILES;
     let json = serde_json::to_string_pretty(&e.report).expect("a report always serialises");
     write_atomic(&staged.file(report), json.as_bytes())?;
     plot_z_pred_vs_true(&staged.file(scatter), &e.z_pred, &e.z_true)?;
@@ -383,8 +430,7 @@ pub fn write(dir: &Path, e: &Evaluation, history: &History) -> Result<(), String
             .collect();
         plot_purity_completeness(&staged.file(purity), &curves, TARGET_PURITY)?;
     }
-    plot_tables(staged.path(), &e.populations)?;
-    staged.commit().map_err(|err| err.to_string())
+    plot_tables(staged.path(), &e.populations)
 }
 
 #[cfg(test)]

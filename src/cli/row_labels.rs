@@ -4,7 +4,7 @@
 //! outputs, `z` (the truth, written as qp's `redshift`), `masked_fraction` (sets the
 //! MASKED_INPUT warning), `ebv` (the Galactic reddening image models take). Others are ignored.
 
-use super::labels::read_labels;
+use super::labels::{read_labels, Labels};
 use std::path::Path;
 
 /// Per-spectrum labels, in the order of the spectra.
@@ -33,22 +33,28 @@ impl RowLabels {
 
 /// Reads `path`, the labels of `rows` spectra. Errors name the file, the line and the column.
 pub fn read_row_labels(path: &Path, rows: usize) -> Result<RowLabels, String> {
-    let labels = read_labels(path, rows)?;
-    let all = 0..rows;
-    let ids = labels
-        .column("id", all.clone())
-        .or_else(|| labels.column("index", all.clone()))
-        .map(|ids| ids.into_iter().map(String::from).collect());
-    // z rounded to f32, as the dataset reader keeps it, so that metrics agree bit for bit.
-    let as_f32 = |v: Vec<f64>| v.into_iter().map(|x| x as f32 as f64).collect();
-    Ok(RowLabels {
-        ids,
-        z: labels.finite_numbers("z", all.clone())?.map(as_f32),
-        masked_fraction: labels
-            .finite_numbers("masked_fraction", all.clone())?
-            .map(as_f32),
-        ebv: labels.finite_numbers("ebv", all)?.map(as_f32),
-    })
+    RowLabels::of(&read_labels(path, rows)?, rows)
+}
+
+impl RowLabels {
+    /// The columns this needs of the label table of `rows` objects, those it has.
+    pub fn of(labels: &Labels, rows: usize) -> Result<RowLabels, String> {
+        let all = 0..rows;
+        let ids = labels
+            .column("id", all.clone())
+            .or_else(|| labels.column("index", all.clone()))
+            .map(|ids| ids.into_iter().map(String::from).collect());
+        // z rounded to f32, as the dataset reader keeps it, so that metrics agree bit for bit.
+        let as_f32 = |v: Vec<f64>| v.into_iter().map(|x| x as f32 as f64).collect();
+        Ok(RowLabels {
+            ids,
+            z: labels.finite_numbers("z", all.clone())?.map(as_f32),
+            masked_fraction: labels
+                .finite_numbers("masked_fraction", all.clone())?
+                .map(as_f32),
+            ebv: labels.finite_numbers("ebv", all)?.map(as_f32),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@
 //! - [`rail_point`]: σ_IQR and the outlier rate `|Δz| > max(0.06, 3σ_IQR)`, as RAIL/qp.
 //! - [`pit_stats`]: the PIT's KS, CvM and Anderson–Darling statistics and outlier rate, as qp.
 //! - [`pdf_scores`]: the CDE loss and the Brier score, as RAIL/qp.
+//! - [`object_scores`]: what the metrics need of each object's PDF, kept chunk by chunk so
+//!   that an evaluation streams over its inputs without keeping the PDFs.
 //! - [`distribution`]: mode collapse (total-variation distance between the histograms of
 //!   z_pred and z_true) and the residual-vs-z profile (binned by z_true or z_pred) with its
 //!   slopes, over all bins and, as Lin et al. (2022), weighted above z = 0.15.
@@ -26,6 +28,7 @@ pub mod attractors;
 pub mod binned;
 pub mod classification;
 pub mod distribution;
+pub mod object_scores;
 pub mod pdf;
 pub mod pdf_scores;
 pub mod pit_stats;
@@ -39,10 +42,16 @@ pub use distribution::{
     ResidualProfile, RESIDUAL_PROFILE_BINS, SLOPE_Z_MIN,
 };
 pub use pdf::{crps_per_object, mean_crps, pit_histogram, pit_values};
-pub use pdf_scores::{brier_score, cde_loss};
+pub use pdf_scores::{brier_score, brier_score_per_object, cde_loss, cde_loss_per_object};
 pub use pit_stats::PitStatistics;
 pub use point::PointMetrics;
 pub use rail_point::RailPointMetrics;
+
+/// The mean of per-object values, summed in order (so that the mean of chunks of objects,
+/// concatenated, equals the mean over all of them bit for bit).
+pub fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
 
 /// The normalised residual `Δz = (z_pred − z_true) / (1 + z_true)` of each object.
 pub fn delta_z(z_pred: &[f64], z_true: &[f64]) -> Result<Vec<f64>, String> {

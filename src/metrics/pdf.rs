@@ -28,8 +28,7 @@ pub fn crps_per_object(
 
 /// The mean of [`crps_per_object`] over the objects.
 pub fn mean_crps(binning: &ZBinning, pdfs: &[f32], z_true: &[f64]) -> Result<f64, String> {
-    let values = crps_per_object(binning, pdfs, z_true)?;
-    Ok(values.iter().sum::<f64>() / values.len() as f64)
+    Ok(super::mean(&crps_per_object(binning, pdfs, z_true)?))
 }
 
 /// The PIT of each object, `PIT_i = C_pred,i(z_true,i)` with the CDF linear inside each bin

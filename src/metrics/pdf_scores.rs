@@ -6,6 +6,7 @@
 //! density `f(z) = p_k / Δz` inside bin `k` (qp's `hist` parametrisation). PDFs are
 //! normalised by their sum. A `z_true` outside the bins is an error naming the object.
 
+use super::mean;
 use super::pdf::pdf_rows_matching;
 use crate::redshift::estimates::check_pdf;
 use crate::redshift::ZBinning;
@@ -21,7 +22,16 @@ use crate::redshift::ZBinning;
 /// grid; on the bin centres that differs from this exact integral only by half of the two
 /// end bins' terms.
 pub fn cde_loss(binning: &ZBinning, pdfs: &[f32], z_true: &[f64]) -> Result<f64, String> {
-    mean_over_objects(binning, pdfs, z_true, |pdf, true_bin| {
+    Ok(mean(&cde_loss_per_object(binning, pdfs, z_true)?))
+}
+
+/// Each object's term `(Σ_k p_ik² − 2 p_i,b(z_i)) / Δz` of [`cde_loss`].
+pub fn cde_loss_per_object(
+    binning: &ZBinning,
+    pdfs: &[f32],
+    z_true: &[f64],
+) -> Result<Vec<f64>, String> {
+    per_object(binning, pdfs, z_true, |pdf, true_bin| {
         let square_sum: f64 = pdf.iter().map(|p| p * p).sum();
         (square_sum - 2.0 * pdf[true_bin]) / binning.width()
     })
@@ -36,7 +46,16 @@ pub fn cde_loss(binning: &ZBinning, pdfs: &[f32], z_true: &[f64]) -> Result<f64,
 ///
 /// qp's `calculate_brier` first evaluates the PDF on a 0.01 grid; zcnn scores its own bins.
 pub fn brier_score(binning: &ZBinning, pdfs: &[f32], z_true: &[f64]) -> Result<f64, String> {
-    mean_over_objects(binning, pdfs, z_true, |pdf, true_bin| {
+    Ok(mean(&brier_score_per_object(binning, pdfs, z_true)?))
+}
+
+/// Each object's term `Σ_k (p_ik − o_ik)²` of [`brier_score`].
+pub fn brier_score_per_object(
+    binning: &ZBinning,
+    pdfs: &[f32],
+    z_true: &[f64],
+) -> Result<Vec<f64>, String> {
+    per_object(binning, pdfs, z_true, |pdf, true_bin| {
         pdf.iter()
             .enumerate()
             .map(|(k, p)| {
@@ -47,15 +66,15 @@ pub fn brier_score(binning: &ZBinning, pdfs: &[f32], z_true: &[f64]) -> Result<f
     })
 }
 
-/// The mean over objects of `score(normalised PDF, bin of z_true)`.
-fn mean_over_objects(
+/// `score(normalised PDF, bin of z_true)` of each object.
+fn per_object(
     binning: &ZBinning,
     pdfs: &[f32],
     z_true: &[f64],
     score: impl Fn(&[f64], usize) -> f64,
-) -> Result<f64, String> {
+) -> Result<Vec<f64>, String> {
     let rows = pdf_rows_matching(binning, pdfs, z_true)?;
-    let mut sum = 0.0;
+    let mut scores = Vec::with_capacity(z_true.len());
     let mut normalised = vec![0.0; binning.bins()];
     for (i, (pdf, &z)) in rows.zip(z_true).enumerate() {
         let total = check_pdf(binning, pdf).map_err(|e| format!("object {i}: {e}"))?;
@@ -65,9 +84,9 @@ fn mean_over_objects(
         for (n, &p) in normalised.iter_mut().zip(pdf) {
             *n = p as f64 / total;
         }
-        sum += score(&normalised, true_bin);
+        scores.push(score(&normalised, true_bin));
     }
-    Ok(sum / z_true.len() as f64)
+    Ok(scores)
 }
 
 #[cfg(test)]
