@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Streams N spectra (default 2,000,000) through `zcnn predict`, writing the CSV, the FITS
-# catalogue, the PDFs (qp HDF5 when libhdf5-dev is installed, else NPY) and a Parquet table, and
-# prints the peak RSS and spectra/s that /usr/bin/time -v measured: the README's large-input
-# figures ("Outputs for survey tools", Streaming).
+# catalogue, the PDFs (qp HDF5 when libhdf5-dev is installed, else NPY) and a Parquet table,
+# then through `zcnn evaluate --all` (the report, with the FITS catalogue), and prints the peak
+# RSS and spectra/s of each that /usr/bin/time -v measured: the README's large-input figures
+# ("Outputs for survey tools", Streaming).
 #
 # Usage: scripts/stream_2m.sh [N] [work folder]        (defaults: 2000000, runs/stream_2m)
 # Environment: BLOCK   spectra simulated once (default 100000, at most N)
 #              BINS    redshift bins of the model (default 800, as in the README's table)
 #              PRESET  simulation preset (default seed: 1,780 pixels, 7,120 bytes a spectrum)
+#              COMMANDS  which to measure (default "predict evaluate")
 #
 # `zcnn simulate` holds a whole dataset in memory, so it simulates BLOCK spectra once and the
 # N-spectrum input is that block repeated: a new NPY header with N rows, then the block's data
@@ -23,6 +25,7 @@ work=${2:-runs/stream_2m}
 block=${BLOCK:-100000}
 bins=${BINS:-800}
 preset=${PRESET:-seed}
+commands=${COMMANDS:-predict evaluate}
 case "$n$block$bins" in *[!0-9]*) echo "N, BLOCK and BINS must be whole numbers" >&2; exit 2 ;; esac
 if [ "$block" -gt "$n" ]; then block=$n; fi
 
@@ -109,20 +112,41 @@ if [ ! -f "$work/model/checkpoint.safetensors" ]; then
   "$zcnn" train --data "$work/block" --out "$work/model" --epochs 1 --bins "$bins" --max-train 2000
 fi
 
-echo "== predict $n spectra"
+# Runs "$@" under /usr/bin/time -v and prints its table row: command, peak RSS, wall time, rate.
+measure() {
+  local name=$1
+  shift
+  echo "$zcnn $*"
+  /usr/bin/time -v "$zcnn" "$@" >"$work/$name.out" 2>"$work/$name.time" || { cat "$work/$name.time" >&2; exit 1; }
+  local rss_kb wall seconds
+  rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/$name.time")
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$work/$name.time")
+  seconds=$(awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' <<<"$wall")
+  rows+=("$(awk -v c="$name" -v n="$n" -v in_b="$input_bytes" -v rss="$rss_kb" -v s="$seconds" 'BEGIN {
+    printf "| %s | %d | %.0f MB | %.0f MB | %.1f s | %.0f |", c, n, in_b / 1e6, rss * 1024 / 1e6, s, n / s }')")
+}
+rows=()
 mkdir -p "$work/out"
-args=(predict --checkpoint "$work/model/checkpoint.safetensors" --spectra "$big"
-  --labels "$work/input/labels.csv" --out "$work/out/z.csv" --catalog "$work/out/z.fits"
-  --pdfs "$work/out/$pdfs" --parquet "$work/out/z.parquet" --overwrite)
-echo "$zcnn ${args[*]}"
-/usr/bin/time -v "$zcnn" "${args[@]}" 2>"$work/time.txt" || { cat "$work/time.txt" >&2; exit 1; }
-grep -E "^predicted" "$work/time.txt"
-rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$work/time.txt")
-wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$work/time.txt")
-seconds=$(awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }' <<<"$wall")
+for command in $commands; do
+  case "$command" in
+    predict)
+      echo "== predict $n spectra"
+      measure predict predict --checkpoint "$work/model/checkpoint.safetensors" --spectra "$big" \
+        --labels "$work/input/labels.csv" --out "$work/out/z.csv" --catalog "$work/out/z.fits" \
+        --pdfs "$work/out/$pdfs" --parquet "$work/out/z.parquet" --overwrite
+      grep -E "^predicted" "$work/predict.time"
+      ;;
+    evaluate)
+      echo "== evaluate $n spectra"
+      measure evaluate evaluate --checkpoint "$work/model/checkpoint.safetensors" --data "$work/input" \
+        --all --out "$work/out/report" --catalog "$work/out/evaluated.fits" --overwrite
+      grep -E "success|sigma" "$work/evaluate.out" | head -3
+      ;;
+    *) echo "unknown command '$command' in COMMANDS (predict, evaluate)" >&2; exit 2 ;;
+  esac
+done
 ls -l "$work/out"
 echo
-echo "| spectra | input NPY | peak RSS | wall time | spectra/s |"
-echo "|---|---|---|---|---|"
-awk -v n="$n" -v in_b="$input_bytes" -v rss="$rss_kb" -v s="$seconds" 'BEGIN {
-  printf "| %d | %.0f MB | %.0f MB | %.1f s | %.0f |\n", n, in_b / 1e6, rss * 1024 / 1e6, s, n / s }'
+echo "| command | spectra | input NPY | peak RSS | wall time | spectra/s |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
