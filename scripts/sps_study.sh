@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Stellar-population continua vs the shipped templates (issue 13). Builds two BC03 + MILES
+# libraries (scripts/build_sps_library.sh; seeds 1 and 2, 200 continua each), trains the main
+# job on the `mixed` population with the built-in continua (configs/main.toml) and with the
+# seed-1 library (configs/main_sps.toml), same settings and seeds, and evaluates both on
+#   cww:      the CWW/Kinney templates, one galaxy per template, no added lines (lines = false),
+#   sps_held: the seed-2 library (continua never seen in training), the same way,
+#   builtin:  the built-in mixed population, other galaxies and redshifts than in training,
+#   sps_mixed: the mixed population drawn from the seed-2 library,
+# 1,000 clean spectra each. Writes docs/studies/population/sps_table.md.
+# Usage: scripts/sps_study.sh   (≈ 10 min on 2 shared cores; needs jq, and what
+# build_sps_library.sh needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+zcnn=target/release/zcnn
+root=runs/sps
+n_test=1000
+for seed in 1 2; do
+  [ -f "$root/continua_seed$seed/PROVENANCE" ] ||
+    scripts/build_sps_library.sh "$root/continua_seed$seed" 200 "$seed"
+done
+
+# The continua of the third arm: the seed-1 library and the COSMOS templates (a folder of links).
+mix=$root/continua_seed1_cosmos
+if [ ! -d "$mix" ]; then
+  mkdir -p "$mix"
+  ln -s "$PWD/$root/continua_seed1/"*.sed "$PWD/data/templates/cosmos/"*.sed "$mix/"
+fi
+declare -A continua=([builtin]="" [sps]="continua = \"$root/continua_seed1\"" [sps_cosmos]="continua = \"$mix\"")
+arms=(builtin sps sps_cosmos)
+seeds=(1 2)
+for arm in "${arms[@]}"; do
+  for seed in "${seeds[@]}"; do
+    run=$root/train_${arm}_s$seed
+    [ -f "$run/report/report.json" ] && continue
+    # configs/main.toml with the arm's continua and the seed (data, initial weights, order).
+    sed -e "s/^seed = 1$/seed = $seed/" -e "s|^normalisation = \"max\"$|&\n${continua[$arm]}|" \
+      configs/main.toml > "$root/train_${arm}_s$seed.toml"
+    "$zcnn" run --config "$root/train_${arm}_s$seed.toml" --out "$run"
+  done
+done
+
+# The test sets: [simulate] lines of each, on the seed grid.
+declare -A test_simulate=(
+  [cww]='sed_dir = "data/templates/cww_kinney"
+lines = false'
+  [sps_held]="sed_dir = \"$root/continua_seed2\"
+lines = false"
+  [builtin]='population = "mixed"'
+  [sps_mixed]="population = \"mixed\"
+continua = \"$root/continua_seed2\""
+)
+tests=(cww sps_held builtin sps_mixed)
+for test in "${tests[@]}"; do
+  data=$root/data/$test
+  if [ ! -f "$data/labels.csv" ]; then
+    mkdir -p "$root/data"
+    printf '[simulate]\npreset = "seed"\nn_spectra = %d\nseed = 77\n%s\n' \
+      "$n_test" "${test_simulate[$test]}" > "$root/data/$test.toml"
+    "$zcnn" simulate --config "$root/data/$test.toml" --out "$data"
+  fi
+  for arm in "${arms[@]}"; do
+    for seed in "${seeds[@]}"; do
+      run=$root/train_${arm}_s$seed
+      [ -f "$run/on_$test/report.json" ] || "$zcnn" evaluate --all --out "$run/on_$test" \
+        --data "$data" --checkpoint "$run/model/checkpoint.safetensors" > /dev/null
+      [ -f "$run/pred_$test.csv" ] || "$zcnn" predict --labels "$data/labels.csv" \
+        --spectra "$data/spectra.npy" --out "$run/pred_$test.csv" \
+        --checkpoint "$run/model/checkpoint.safetensors" > /dev/null
+    done
+  done
+done
