@@ -71,3 +71,71 @@ for test in "${tests[@]}"; do
     done
   done
 done
+
+# The tables: success (|Δz| ≤ 0.003 (1 + z)) / η (|Δz| > 0.15 (1 + z)) / completeness of the most
+# complete z_conf cut that keeps 99 % purity; then success per CWW/Kinney template and per kind
+# of held-out SPS continuum.
+out=docs/studies/population/sps_table.md
+cell() {
+  jq -r '"\(.success_0_003*1000|round/10) / \(.eta_0_15*1000|round/10) / \(
+    (.selection.z_conf.at_target.completeness // 0)*1000|round/10)"' "$1"
+}
+# One column per run of per_galaxy_success.py's table (SED_DIR TEST RUN FILE): the groups' names
+# and spectra for the first run, their success for every run.
+table_columns() {
+  python3 scripts/per_galaxy_success.py "$1" "$root/data/$2/labels.csv" "$3/pred_$2.csv" |
+    tail -n +3 > "$4"
+}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+{
+  echo "Trained on the \`mixed\` population (configs/main.toml: 10,000 clean spectra, 10 epochs,"
+  echo "noise augmentation), continua from: built-in = the shipped templates; sps = the seed-1"
+  echo "BC03+MILES library; sps_cosmos = that library and the 31 COSMOS templates. Test sets of"
+  echo "$n_test clean spectra (percent): success / η / completeness at 99 % purity."
+  echo
+  echo "| continua | seed | own test split | built-in mixed | SPS mixed (seed-2 library) | CWW/Kinney, lines = false | SPS seed-2 library, lines = false |"
+  echo "|---|---|---|---|---|---|---|"
+  for arm in "${arms[@]}"; do
+    for seed in "${seeds[@]}"; do
+      run=$root/train_${arm}_s$seed
+      echo "| $arm | $seed | $(cell "$run/report/report.json") | $(cell "$run/on_builtin/report.json") |" \
+        "$(cell "$run/on_sps_mixed/report.json") | $(cell "$run/on_cww/report.json") |" \
+        "$(cell "$run/on_sps_held/report.json") |"
+    done
+  done
+  for test in builtin sps_mixed; do
+    echo
+    echo "Success per class, $test test set:"
+    echo
+    header="| class (spectra) |"; rule="|---|"
+    files=()
+    for arm in "${arms[@]}"; do for seed in "${seeds[@]}"; do
+      header="$header $arm s$seed |"; rule="$rule---|"
+      jq -r '.populations.class[] | "\(.success_0_003*1000|round/10) %"' \
+        "$root/train_${arm}_s$seed/on_$test/report.json" > "$work/class_$arm$seed"
+      files+=("$work/class_$arm$seed")
+    done; done
+    echo "$header"; echo "$rule"
+    jq -r '.populations.class[] | "\(.bin) (\(.n))"' \
+      "$root/train_${arms[0]}_s${seeds[0]}/on_$test/report.json" |
+      paste -d'|' - "${files[@]}" | sed 's/|/ | /g; s/^/| /; s/$/ |/'
+  done
+  for spec in "cww:data/templates/cww_kinney:CWW/Kinney template" "sps_held:$root/continua_seed2:held-out SPS continua"; do
+    IFS=: read -r test dir what <<< "$spec"
+    echo
+    echo "Success per $what (lines = false):"
+    echo
+    header="| $what | spectra |"; rule="|---|---|"
+    files=()
+    for arm in "${arms[@]}"; do for seed in "${seeds[@]}"; do
+      header="$header $arm s$seed |"; rule="$rule---|"
+      table_columns "$dir" "$test" "$root/train_${arm}_s$seed" "$work/$arm$seed"
+      cut -d'|' -f4 "$work/$arm$seed" > "$work/$arm$seed.success"
+      files+=("$work/$arm$seed.success")
+    done; done
+    echo "$header"; echo "$rule"
+    cut -d'|' -f1-3 "$work/${arms[0]}${seeds[0]}" | paste -d'|' - "${files[@]}" | sed 's/$/|/'
+  done
+} > "$out"
+cat "$out"

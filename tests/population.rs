@@ -287,6 +287,32 @@ fn continua_folders_are_validated_and_feed_the_population() {
         s(&out),
     ]);
     assert!(err.contains("set one of the two"), "{err}");
+    // Continua that end at 9,500 Å rest cannot fill the seed grid at z < 1.8: the coverage
+    // error names the file and the redshifts that fit.
+    let short = dir.join("short");
+    std::fs::create_dir_all(&short).unwrap();
+    let blue = |dn4000| {
+        let text = continuum(dn4000);
+        let kept: Vec<&str> = text
+            .lines()
+            .take_while(|l| !l.starts_with("9510 "))
+            .collect();
+        kept.join("\n")
+    };
+    std::fs::write(short.join("old.sed"), blue(2.0)).unwrap();
+    std::fs::write(short.join("young.sed"), blue(1.1)).unwrap();
+    let err = fails(&[
+        "simulate",
+        "--config",
+        &with("short", &short, ""),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        err.contains(".sed: coverage too short: it reaches 1000.5–9499.5 Å")
+            && err.contains("narrow z_min/z_max"),
+        "{err}"
+    );
     // Old and young continua: every class has a pool, and the spectra are simulated.
     std::fs::write(young.join("old.sed"), continuum(2.0)).unwrap();
     let data = dir.join("data");
