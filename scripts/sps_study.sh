@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Stellar-population continua vs the shipped templates (issue 13). Builds two BC03 + MILES
 # libraries (scripts/build_sps_library.sh; seeds 1 and 2, 200 continua each), trains the main
-# job on the `mixed` population with the built-in continua (configs/main.toml) and with the
-# seed-1 library (configs/main_sps.toml), same settings and seeds, and evaluates both on
+# job on the `mixed` population with the built-in continua (configs/main.toml), with the
+# seed-1 library (configs/main_sps.toml) and with that library plus the COSMOS templates, same
+# settings, seeds 1 and 2, and evaluates every model on
 #   cww:      the CWW/Kinney templates, one galaxy per template, no added lines (lines = false),
 #   sps_held: the seed-2 library (continua never seen in training), the same way,
 #   builtin:  the built-in mixed population, other galaxies and redshifts than in training,
 #   sps_mixed: the mixed population drawn from the seed-2 library,
-# 1,000 clean spectra each. Writes docs/studies/population/sps_table.md.
-# Usage: scripts/sps_study.sh   (≈ 10 min on 2 shared cores; needs jq, and what
+#   builtin_passive_5, sps_passive_20, sps_passive_5: passive galaxies (absorption only) of
+#             the built-in templates at SNR 5 and of the seed-2 library at SNR 20 and 5,
+# 1,000 spectra each. Writes docs/studies/population/sps_table.md.
+# Usage: scripts/sps_study.sh   (≈ 15 min on 2 shared cores; needs jq, and what
 # build_sps_library.sh needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +53,16 @@ lines = false"
   [builtin]='population = "mixed"'
   [sps_mixed]="population = \"mixed\"
 continua = \"$root/continua_seed2\""
+  [builtin_passive_5]='population = "passive"
+snr = 5'
+  [sps_passive_20]="population = \"passive\"
+continua = \"$root/continua_seed2\"
+snr = 20"
+  [sps_passive_5]="population = \"passive\"
+continua = \"$root/continua_seed2\"
+snr = 5"
 )
-tests=(cww sps_held builtin sps_mixed)
+tests=(cww sps_held builtin sps_mixed builtin_passive_5 sps_passive_20 sps_passive_5)
 for test in "${tests[@]}"; do
   data=$root/data/$test
   if [ ! -f "$data/labels.csv" ]; then
@@ -102,6 +113,18 @@ trap 'rm -rf "$work"' EXIT
       echo "| $arm | $seed | $(cell "$run/report/report.json") | $(cell "$run/on_builtin/report.json") |" \
         "$(cell "$run/on_sps_mixed/report.json") | $(cell "$run/on_cww/report.json") |" \
         "$(cell "$run/on_sps_held/report.json") |"
+    done
+  done
+  echo
+  echo "Passive galaxies (absorption lines only), with noise: success / η / completeness at 99 % purity."
+  echo
+  echo "| continua | seed | built-in, SNR 5 | SPS seed-2 library, SNR 20 | SPS seed-2 library, SNR 5 |"
+  echo "|---|---|---|---|---|"
+  for arm in "${arms[@]}"; do
+    for seed in "${seeds[@]}"; do
+      run=$root/train_${arm}_s$seed
+      echo "| $arm | $seed | $(cell "$run/on_builtin_passive_5/report.json") |" \
+        "$(cell "$run/on_sps_passive_20/report.json") | $(cell "$run/on_sps_passive_5/report.json") |"
     done
   done
   for test in builtin sps_mixed; do
