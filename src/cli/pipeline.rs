@@ -76,10 +76,10 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
                      scripts/build_sps_library.sh {dir})"
                 ));
             }
-            builtin_library_config(c, &sim, 1)?;
+            population_library_config(c, &sim, 1)?;
         }
         (None, None) => {
-            builtin_library_config(c, &sim, 1)?;
+            population_library_config(c, &sim, 1)?;
             builtin_family_templates(c)?;
         }
     }
@@ -114,10 +114,10 @@ fn population_name(c: &SimulateConfig) -> &str {
 }
 
 /// How the library of `galaxies` galaxies is drawn from the built-in templates or the continua
-/// of `simulate.continua`; the population's relations are
-/// evaluated at the middle of the simulated redshift range. `lines = false` without a
-/// population gives line-free mixtures of all templates, as before populations existed.
-fn builtin_library_config(
+/// of `simulate.continua`; the population's relations are evaluated at the middle of the
+/// simulated redshift range. `lines = false` without a population gives line-free mixtures of
+/// all templates, as before populations existed.
+fn population_library_config(
     c: &SimulateConfig,
     sim: &SimConfig,
     galaxies: usize,
@@ -154,7 +154,7 @@ pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
             } else {
                 c.galaxies
             };
-            let config = builtin_library_config(c, &sim, galaxies)?;
+            let config = population_library_config(c, &sim, galaxies)?;
             SedLibrary::from_templates(population_templates(c)?, &config, library_seed).map_err(
                 |e| match &c.continua {
                     Some(dir) => format!("simulate.continua: {dir}: {e}"),
