@@ -5,7 +5,10 @@ absorption and emission features of issue 13 marked.
 
 Usage: python scripts/plot_population.py OUT.svg PANEL...
   PANEL = TITLE:BUILTIN_DIR:REAL_DIR  (folders written by `zcnn simulate`; row 0 of each)
-Needs numpy and matplotlib. Called by scripts/plot_population.sh.
+       python scripts/plot_population.py rest OUT.svg LABEL=FILE.sed...
+  rest-frame templates before any line-spread function, around Ca H&K and the G band, Mg b and
+  Fe 5270, and Na D; each curve divided by its median in the window and offset by 0.6.
+Needs numpy and matplotlib. Called by scripts/plot_population.sh and scripts/plot_sps.sh.
 """
 import csv
 import sys
@@ -56,7 +59,39 @@ def main(out, panels):
     fig.savefig(out)
 
 
+# Rest-frame windows [Å] of the `rest` figure and the features marked in each.
+REST_WINDOWS = (("Ca H&K, Hδ, G band", (3900.0, 4360.0)), ("Mg b, Fe 5270", (5120.0, 5300.0)),
+                ("Na D", (5840.0, 5950.0)))
+
+
+def rest_frame(out, curves):
+    """Templates as read from their .sed files (λ [Å], f_λ), one column per window."""
+    fig, axes = plt.subplots(1, len(REST_WINDOWS), figsize=(13, 4.8),
+                             gridspec_kw={"width_ratios": [3, 1.6, 1.2]})
+    for ax, (title, (lo, hi)) in zip(axes, REST_WINDOWS):
+        for k, curve in enumerate(curves):
+            label, path = curve.split("=", 1)
+            data = np.loadtxt(path, comments="#")
+            inside = (data[:, 0] >= lo) & (data[:, 0] <= hi)
+            lam, flux = data[inside, 0], data[inside, 1]
+            ax.plot(lam, flux / np.median(flux) + 0.6 * k, lw=0.8, color=f"C{k}", label=label)
+        top = ax.get_ylim()[1]
+        for name, rest in FEATURES.items():
+            if lo <= rest <= hi:
+                ax.axvline(rest, color="0.6", lw=0.5, ls=":")
+                ax.text(rest, top, name, rotation=90, fontsize=7, va="top", ha="right")
+        ax.set_title(title)
+        ax.set_xlabel("rest wavelength (vacuum) [Å]")
+    axes[0].set_ylabel("f_λ / median (+0.6 per curve)")
+    axes[0].legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
+    if len(sys.argv) >= 4 and sys.argv[1] == "rest":
+        rest_frame(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) >= 3:
+        main(sys.argv[1], sys.argv[2:])
+    else:
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2:])

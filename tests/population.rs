@@ -139,7 +139,7 @@ fn z_ranges_and_populations_are_validated() {
     let cfg = config(&dir, "both", &format!("{sed_dir}population = \"mixed\"\n"));
     let err = fails(&["simulate", "--config", &cfg, "--out", s(&dir.join("x"))]);
     assert!(
-        err.contains("simulate.population and simulate.families apply to the built-in library"),
+        err.contains("simulate.population, simulate.families and simulate.continua apply"),
         "{err}"
     );
 }
@@ -212,4 +212,118 @@ fn evaluate_and_predict_report_confidence_and_populations() {
     assert!(numbers(&column(&preds, "peak_log_ratio"))
         .iter()
         .all(|v| v.is_finite()));
+}
+
+/// A continuum covering 1000–30 000 Å every 10 Å whose F_ν steps up by `dn4000` at 3975 Å.
+fn continuum(dn4000: f64) -> String {
+    (0..=2900)
+        .map(|k| {
+            let lambda = 1000.0 + 10.0 * f64::from(k);
+            let step = if lambda > 3975.0 { dn4000 } else { 1.0 };
+            format!("{lambda} {}\n", step * 1e8 / (lambda * lambda))
+        })
+        .collect()
+}
+
+#[test]
+fn continua_folders_are_validated_and_feed_the_population() {
+    let dir = scratch("population-continua");
+    let with = |name: &str, folder: &Path, extra: &str| {
+        config(
+            &dir,
+            name,
+            &format!("continua = \"{}\"\n{extra}", s(folder)),
+        )
+    };
+    let out = dir.join("x");
+    let missing = dir.join("no-such-folder");
+    let err = fails(&[
+        "simulate",
+        "--config",
+        &with("missing", &missing, ""),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        err.contains("simulate.continua:")
+            && err.contains("no-such-folder is not a folder")
+            && err.contains("scripts/build_sps_library.sh"),
+        "{err}"
+    );
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = fails(&[
+        "simulate",
+        "--config",
+        &with("empty", &empty, ""),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        err.contains("simulate.continua:") && err.contains("no .sed or .fits files"),
+        "{err}"
+    );
+    // Only young continua: the mixed population's passive and retired pool is empty.
+    let young = dir.join("young");
+    std::fs::create_dir_all(&young).unwrap();
+    std::fs::write(young.join("young.sed"), continuum(1.1)).unwrap();
+    let err = fails(&[
+        "simulate",
+        "--config",
+        &with("young", &young, ""),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        err.contains("simulate.continua:")
+            && err.contains("passive and retired galaxies need templates with Dn4000 ≥ 1.5"),
+        "{err}"
+    );
+    let err = fails(&[
+        "simulate",
+        "--config",
+        &with("families", &young, "families = [\"cosmos\"]\n"),
+        "--out",
+        s(&out),
+    ]);
+    assert!(err.contains("set one of the two"), "{err}");
+    // Continua that end at 9,500 Å rest cannot fill the seed grid at z < 1.8: the coverage
+    // error names the file and the redshifts that fit.
+    let short = dir.join("short");
+    std::fs::create_dir_all(&short).unwrap();
+    let blue = |dn4000| {
+        let text = continuum(dn4000);
+        let kept: Vec<&str> = text
+            .lines()
+            .take_while(|l| !l.starts_with("9510 "))
+            .collect();
+        kept.join("\n")
+    };
+    std::fs::write(short.join("old.sed"), blue(2.0)).unwrap();
+    std::fs::write(short.join("young.sed"), blue(1.1)).unwrap();
+    let err = fails(&[
+        "simulate",
+        "--config",
+        &with("short", &short, ""),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        err.contains(".sed: coverage too short: it reaches 1000.5–9499.5 Å")
+            && err.contains("narrow z_min/z_max"),
+        "{err}"
+    );
+    // Old and young continua: every class has a pool, and the spectra are simulated.
+    std::fs::write(young.join("old.sed"), continuum(2.0)).unwrap();
+    let data = dir.join("data");
+    ok(&[
+        "simulate",
+        "--config",
+        &with("both", &young, ""),
+        "--out",
+        s(&data),
+    ]);
+    let classes = column(&data.join("labels.csv"), "class");
+    assert!(classes.iter().any(|c| c == "passive"));
+    assert!(classes.iter().any(|c| c == "post_starburst"));
 }

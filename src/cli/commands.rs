@@ -295,6 +295,9 @@ fn settings_inputs(common: &Common, config: &RunConfig) -> Plan {
     if let Some(dir) = &config.simulate.sed_dir {
         plan = plan.reads("--sed-dir", Path::new(dir));
     }
+    if let Some(dir) = &config.simulate.continua {
+        plan = plan.reads("simulate.continua", Path::new(dir));
+    }
     if !config.train.init_from.is_empty() {
         plan = plan.reads("--init-from", Path::new(&config.train.init_from));
     }

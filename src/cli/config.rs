@@ -118,6 +118,10 @@ pub struct SimulateConfig {
     pub normalisation: String,
     /// A folder of rest-frame `.sed` files to use instead of the built-in library.
     pub sed_dir: Option<String>,
+    /// A folder of rest-frame continua (`.sed` or FITS; e.g. from
+    /// `scripts/build_sps_library.sh`) that the population draws its templates from instead of
+    /// the built-in families, pooled by Dn4000 as they are. Absent: the built-in templates.
+    pub continua: Option<String>,
     /// Galaxy population of the built-in library: "mixed" (passive, retired, star-forming and
     /// Seyfert galaxies), "halpha" (Hα-selected), "passive" (no lines) or "strong_lines" (every
     /// galaxy with lines of W(Hα) 20–300 Å, the library before issue 13). Absent: "halpha" for the euclid preset,
@@ -145,6 +149,7 @@ impl Default for SimulateConfig {
             snr: None,
             normalisation: "max".into(),
             sed_dir: None,
+            continua: None,
             population: None,
             families: None,
             contamination: None,

@@ -8,8 +8,8 @@ use super::config::{
 use super::contract::InputShape;
 use super::images;
 use crate::data::spectra::{
-    builtin_templates_of, simulate, Contamination, LibraryConfig, NoiseModel, Normalisation,
-    Population, SedLibrary, SimConfig, SpectraSet, Template, BUILTIN_FAMILY_NAMES,
+    builtin_templates_of, continua_from_dir, simulate, Contamination, LibraryConfig, NoiseModel,
+    Normalisation, Population, SedLibrary, SimConfig, SpectraSet, Template, BUILTIN_FAMILY_NAMES,
 };
 use crate::dims::Dims;
 use crate::kernels::optim::{AdamConfig, SgdConfig};
@@ -50,21 +50,51 @@ pub fn sim_config(c: &SimulateConfig) -> Result<SimConfig, String> {
             Some(rest) => format!("simulate.z_min/z_max: {rest}"),
             None => e,
         })?;
-    match &c.sed_dir {
-        Some(_) if c.population.is_some() || c.families.is_some() => {
+    match (&c.sed_dir, &c.continua) {
+        (Some(_), continua)
+            if c.population.is_some() || c.families.is_some() || continua.is_some() =>
+        {
             return Err(
-                "simulate.population and simulate.families apply to the built-in library; with \
-                 sed_dir each .sed file is one galaxy (lines = true adds lines)"
+                "simulate.population, simulate.families and simulate.continua apply to the \
+                 population library; with sed_dir each .sed file is one galaxy (lines = true \
+                 adds lines)"
                     .into(),
             )
         }
-        Some(_) => {}
-        None => {
-            builtin_library_config(c, &sim, 1)?;
+        (Some(_), _) => {}
+        (None, Some(_)) if c.families.is_some() => {
+            return Err(
+                "simulate.families chooses built-in templates, simulate.continua replaces them; \
+                 set one of the two"
+                    .into(),
+            )
+        }
+        (None, Some(dir)) => {
+            if !Path::new(dir).is_dir() {
+                return Err(format!(
+                    "simulate.continua: {dir} is not a folder (build one with \
+                     scripts/build_sps_library.sh {dir})"
+                ));
+            }
+            population_library_config(c, &sim, 1)?;
+        }
+        (None, None) => {
+            population_library_config(c, &sim, 1)?;
             builtin_family_templates(c)?;
         }
     }
     Ok(sim)
+}
+
+/// The templates the population draws from: the folder of `simulate.continua` (scaled like the
+/// shipped templates), else the built-in templates of the configured families.
+fn population_templates(c: &SimulateConfig) -> Result<Vec<Template>, String> {
+    match &c.continua {
+        Some(dir) => {
+            continua_from_dir(Path::new(dir)).map_err(|e| format!("simulate.continua: {e}"))
+        }
+        None => builtin_family_templates(c),
+    }
 }
 
 /// The built-in templates of the configured families (all by default).
@@ -83,10 +113,11 @@ fn population_name(c: &SimulateConfig) -> &str {
     }
 }
 
-/// How the built-in library of `galaxies` galaxies is drawn; the population's relations are
-/// evaluated at the middle of the simulated redshift range. `lines = false` without a
-/// population gives line-free mixtures of all templates, as before populations existed.
-fn builtin_library_config(
+/// How the library of `galaxies` galaxies is drawn from the built-in templates or the continua
+/// of `simulate.continua`; the population's relations are evaluated at the middle of the
+/// simulated redshift range. `lines = false` without a population gives line-free mixtures of
+/// all templates, as before populations existed.
+fn population_library_config(
     c: &SimulateConfig,
     sim: &SimConfig,
     galaxies: usize,
@@ -123,8 +154,13 @@ pub fn simulate_spectra(c: &SimulateConfig) -> Result<SpectraSet, String> {
             } else {
                 c.galaxies
             };
-            let config = builtin_library_config(c, &sim, galaxies)?;
-            SedLibrary::from_templates(builtin_family_templates(c)?, &config, library_seed)?
+            let config = population_library_config(c, &sim, galaxies)?;
+            SedLibrary::from_templates(population_templates(c)?, &config, library_seed).map_err(
+                |e| match &c.continua {
+                    Some(dir) => format!("simulate.continua: {dir}: {e}"),
+                    None => e,
+                },
+            )?
         }
     };
     simulate(&sim, &library, c.n_spectra, c.seed)

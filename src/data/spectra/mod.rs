@@ -61,8 +61,8 @@ pub use sed_file::{
 };
 pub use simulate::{simulate, SpectraSet, SpectrumProperties};
 pub use templates::{
-    builtin_templates, builtin_templates_of, Template, TemplateFamily, BUILTIN_FAMILY_NAMES,
-    LATTICE_STEP, REST_RANGE,
+    builtin_templates, builtin_templates_of, continua_from_dir, Template, TemplateFamily,
+    BUILTIN_FAMILY_NAMES, LATTICE_STEP, REST_RANGE,
 };
 
 #[cfg(test)]

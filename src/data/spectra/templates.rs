@@ -265,6 +265,38 @@ pub fn templates_from_sed_dir(dir: &Path) -> Result<Vec<Template>, String> {
         .collect()
 }
 
+/// Loads a folder of rest-frame continua for a population to draw from (every `.sed` and FITS
+/// file, sorted by name; e.g. the stellar-population library of `scripts/build_sps_library.sh`).
+/// Each is scaled, like the shipped templates, to a mean f_λ of 1 over [`NORMALISATION_RANGE`],
+/// so that a galaxy's mixing weights are its templates' shares of the light there. A continuum
+/// that does not cover that range, or whose mean there is not positive, is an error naming it.
+pub fn continua_from_dir(dir: &Path) -> Result<Vec<Template>, String> {
+    let (lo, hi) = NORMALISATION_RANGE;
+    templates_from_sed_dir(dir)?
+        .into_iter()
+        .map(|mut template| {
+            let (first, last) = template.coverage();
+            if first > lo || last < hi {
+                return Err(format!(
+                    "{}: covers {first}–{last} Å (rest) but a continuum must cover {lo}–{hi} Å, \
+                     where it is scaled to a mean f_λ of 1",
+                    template.name
+                ));
+            }
+            let mean = template.mean_over(NORMALISATION_RANGE);
+            if !(mean > 0.0 && mean.is_finite()) {
+                return Err(format!(
+                    "{}: mean f_λ over {lo}–{hi} Å is {mean}; a continuum needs positive flux \
+                     there",
+                    template.name
+                ));
+            }
+            template.scale(1.0 / mean);
+            Ok(template)
+        })
+        .collect()
+}
+
 /// Replaces f_λ within ±`half_width` Å of every line of the shipped line list by the straight
 /// line joining the nearest unmasked points on either side (a continuum-only template).
 pub fn mask_lines(points: &mut SedPoints, half_width: f64) {

@@ -450,3 +450,86 @@ fn contaminated_spectra_name_their_neighbour_and_mask_its_brightest_pixels() {
     let err = simulate(&config, &library, 1, 5).expect_err("no noise");
     assert!(err.starts_with("contamination:"), "{err}");
 }
+
+/// A continuum from 1000 to 30 000 Å, every 10 Å: a flat F_ν (f_λ ∝ λ⁻²) times `scale`, times
+/// `dn4000` redward of 3975 Å, so that its Dn4000 is `dn4000`.
+fn break_sed(dn4000: f64, scale: f64) -> String {
+    let mut text = String::from("# synthetic continuum\n");
+    for k in 0..=2900 {
+        let lambda = 1000.0 + 10.0 * k as f64;
+        let step = if lambda > 3975.0 { dn4000 } else { 1.0 };
+        text.push_str(&format!(
+            "{lambda} {}\n",
+            scale * step * 1e8 / (lambda * lambda)
+        ));
+    }
+    text
+}
+
+#[test]
+fn a_population_draws_only_from_its_continua_folder_pooled_by_dn4000() {
+    let dir = SedDir::new(
+        "continua",
+        &[
+            ("old_a.sed", break_sed(2.0, 3.0)),
+            ("old_b.sed", break_sed(1.7, 0.02)),
+            ("young_a.sed", break_sed(1.0, 50.0)),
+            ("young_b.sed", break_sed(1.2, 1.0)),
+        ],
+    );
+    let templates = continua_from_dir(dir.path()).expect("valid continua");
+    assert_eq!(templates.len(), 4);
+    for t in &templates {
+        assert!(
+            t.name.starts_with(&dir.path().display().to_string()),
+            "{}",
+            t.name
+        );
+        // Scaled like the shipped templates, whatever the file's units.
+        let mean = t.mean_over(templates::NORMALISATION_RANGE);
+        assert!((mean - 1.0).abs() < 1e-5, "{}: {mean}", t.name);
+    }
+    let old = |t: usize| templates[t].name.contains("old_");
+    let mixed = || LibraryConfig::population(400, Population::preset("mixed", 1.4).expect("known"));
+    let library = SedLibrary::from_templates(templates.clone(), &mixed(), 5).expect("valid");
+    assert_eq!(library.templates(), &templates[..]);
+    let (mut old_galaxies, mut young_galaxies) = (0, 0);
+    for galaxy in library.galaxies() {
+        let class = galaxy.class.expect("drawn from a population");
+        let uses_old = galaxy.weights.iter().all(|&(t, _)| old(t));
+        let uses_young = galaxy.weights.iter().all(|&(t, _)| !old(t));
+        if class.has_old_continuum() {
+            assert!(uses_old, "{class:?}: {:?}", galaxy.weights);
+            old_galaxies += 1;
+        }
+        if class == GalaxyClass::PostStarburst {
+            assert!(uses_young, "{:?}", galaxy.weights);
+            young_galaxies += 1;
+        }
+    }
+    assert!(old_galaxies > 0 && young_galaxies > 0);
+    // The same seed draws the same library; another seed another one.
+    let again = SedLibrary::from_templates(templates.clone(), &mixed(), 5).expect("valid");
+    assert_eq!(again.galaxies(), library.galaxies());
+    let other = SedLibrary::from_templates(templates, &mixed(), 6).expect("valid");
+    assert_ne!(other.galaxies(), library.galaxies());
+}
+
+#[test]
+fn continua_without_old_populations_or_the_normalisation_range_are_refused() {
+    let young = SedDir::new("continua-young", &[("young.sed", break_sed(1.1, 1.0))]);
+    let templates = continua_from_dir(young.path()).expect("valid continuum");
+    let mixed = LibraryConfig::population(10, Population::preset("mixed", 1.4).expect("known"));
+    let err = SedLibrary::from_templates(templates, &mixed, 1).expect_err("no old continuum");
+    assert!(
+        err.contains("passive and retired galaxies need templates with Dn4000 ≥ 1.5")
+            && err.contains("none of the 1 templates"),
+        "{err}"
+    );
+    let short = SedDir::new("continua-short", &[("blue.sed", flat_sed(1000.0, 5000.0))]);
+    let err = continua_from_dir(short.path()).expect_err("does not reach 9000 Å");
+    assert!(
+        err.contains("blue.sed: covers") && err.contains("must cover 4000–9000 Å"),
+        "{err}"
+    );
+}
