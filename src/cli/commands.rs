@@ -11,8 +11,8 @@ use super::pipeline::{self, build_model, check, check_run, optimizer, splits};
 use super::progress::Progress;
 use super::report;
 use super::{
-    images, import, import_images, lsst_catalog, outputs, predict_sink, row_labels, Command, Common,
-    NonFinite, Overrides, Threads,
+    images, import, import_images, lsst_catalog, outputs, predict_sink, row_labels, Command,
+    Common, NonFinite, Overrides, Threads,
 };
 use crate::data::photometry::lsst::SURVEY_YEARS;
 use crate::data::photometry::{LsstCatalogueConfig, GOLD_I_MAX};

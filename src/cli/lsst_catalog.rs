@@ -50,7 +50,9 @@ pub fn simulate(config: &LsstCatalogueConfig, out: &Path) -> Result<(), String> 
 /// The label file (see the module notes).
 fn labels_csv(catalogue: &LsstCatalogue) -> Result<Vec<u8>, String> {
     let mut csv = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = ["index", "id", "z", "buzzard_row"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["index", "id", "z", "buzzard_row"]
+        .map(String::from)
+        .to_vec();
     for prefix in ["mag", "mag_obs", "magerr"] {
         header.extend(LSST_BANDS.iter().map(|b| format!("{prefix}_{b}")));
     }

@@ -116,7 +116,10 @@ mod tests {
     fn the_cut_holds_and_a_seed_gives_the_same_catalogue() {
         let a = simulate_lsst_catalogue(&config(Some(500), 3)).unwrap();
         assert_eq!(a.galaxies.len(), 500);
-        assert!(a.galaxies.iter().all(|g| g.observed[LSST_I].magnitude < GOLD_I_MAX));
+        assert!(a
+            .galaxies
+            .iter()
+            .all(|g| g.observed[LSST_I].magnitude < GOLD_I_MAX));
         let again = simulate_lsst_catalogue(&config(Some(500), 3)).unwrap();
         assert_eq!(a.galaxies, again.galaxies);
         // Fewer galaxies: the first ones of the larger catalogue.
@@ -142,7 +145,9 @@ mod tests {
         assert!(e.contains(&format!("only {n} of the 100000")), "{e}");
         let mut bad = config(Some(10), 1);
         bad.i_max = f64::NAN;
-        assert!(simulate_lsst_catalogue(&bad).unwrap_err().contains("i-band limit"));
+        assert!(simulate_lsst_catalogue(&bad)
+            .unwrap_err()
+            .contains("i-band limit"));
         assert!(simulate_lsst_catalogue(&config(Some(0), 1)).is_err());
     }
 }

@@ -94,7 +94,10 @@ mod tests {
         for m in [20.0, 24.0, 26.86, 28.0] {
             let f = 10f64.powf(-0.4 * m);
             let relative = b.flux_sigma(f) / f;
-            assert!((relative - b.sigma(m)).abs() < 1e-12 * b.sigma(m).max(1.0), "m {m}");
+            assert!(
+                (relative - b.sigma(m)).abs() < 1e-12 * b.sigma(m).max(1.0),
+                "m {m}"
+            );
         }
         // No source: the sky noise √γ f₅; a negative flux adds only the floor.
         assert!((b.flux_sigma(0.0) - b.sky_sigma()).abs() < 1e-24);

@@ -74,7 +74,9 @@ impl BandSystem {
     /// Eq. 6: the 5σ depth of one visit.
     fn single_visit_m5(&self) -> f64 {
         // m₅ = C_m + 0.50 (m_sky − 21) + 2.5 log₁₀(0.7 / θ_eff) + 1.25 log₁₀(t_vis / 30) − k_m (X − 1)
-        self.c_m + 0.50 * (self.m_sky - 21.0) + 2.5 * (0.7 / self.theta_eff).log10()
+        self.c_m
+            + 0.50 * (self.m_sky - 21.0)
+            + 2.5 * (0.7 / self.theta_eff).log10()
             + 1.25 * (VISIT_SECONDS / 30.0).log10()
             - self.k_m * (AIRMASS - 1.0)
     }
@@ -117,7 +119,12 @@ mod tests {
         let paper_table_1 = [26.1, 27.4, 27.5, 26.8, 26.1, 24.9];
         for ((b, hand), paper) in bands.iter().zip(by_hand).zip(paper_table_1) {
             assert!((b.m5 - hand).abs() < 1e-3, "{}: {} vs {hand}", b.name, b.m5);
-            assert!((b.m5 - paper).abs() < 0.4, "{}: {} vs {paper}", b.name, b.m5);
+            assert!(
+                (b.m5 - paper).abs() < 0.4,
+                "{}: {} vs {paper}",
+                b.name,
+                b.m5
+            );
         }
     }
 

@@ -80,9 +80,18 @@ mod tests {
         for (m, seed) in [(20.0, 1), (23.0, 2), (24.5, 3)] {
             let (mean, sd, error) = scatter(m, 20_000, seed);
             let expected = 1.085_736 * b.sigma(m);
-            assert!((sd / expected - 1.0).abs() < 0.03, "m {m}: sd {sd} vs {expected}");
-            assert!((error / sd - 1.0).abs() < 0.05, "m {m}: error {error} vs sd {sd}");
-            assert!((mean - m).abs() < 3.0 * sd / 20_000f64.sqrt() + 1e-3, "m {m}: {mean}");
+            assert!(
+                (sd / expected - 1.0).abs() < 0.03,
+                "m {m}: sd {sd} vs {expected}"
+            );
+            assert!(
+                (error / sd - 1.0).abs() < 0.05,
+                "m {m}: error {error} vs sd {sd}"
+            );
+            assert!(
+                (mean - m).abs() < 3.0 * sd / 20_000f64.sqrt() + 1e-3,
+                "m {m}: {mean}"
+            );
         }
     }
 
@@ -96,9 +105,15 @@ mod tests {
         // (2.5 / ln 10) σ_empty / (2 · 1.042 σ_empty) = 0.5210 mag.
         let zero_flux = -2.5 * softening(&band()).log10();
         let (mean, _, error) = scatter(35.0, 2_000, 7);
-        assert!(mean.is_finite() && (mean - zero_flux).abs() < 0.1, "{mean} vs {zero_flux}");
+        assert!(
+            mean.is_finite() && (mean - zero_flux).abs() < 0.1,
+            "{mean} vs {zero_flux}"
+        );
         assert!((0.4..0.5211).contains(&error), "{error}");
         let at_zero = observe(&band(), f64::INFINITY, &mut stream(8, 99));
-        assert!(at_zero.error <= 0.5211 && at_zero.error > 0.0, "{at_zero:?}");
+        assert!(
+            at_zero.error <= 0.5211 && at_zero.error > 0.0,
+            "{at_zero:?}"
+        );
     }
 }
