@@ -337,7 +337,7 @@ fn simulate_lsst_buzzard_writes_a_catalogue_the_estimator_trains_on() {
         // The cut is on observed i; errors are positive and at least the 0.005 floor.
         assert!(m[3] < 24.0, "galaxy {i}: i = {}", m[3]);
         assert!(
-            e.iter().all(|&v| v >= 0.0049 && v < 1.0),
+            e.iter().all(|&v| (0.0049..1.0).contains(&v)),
             "galaxy {i}: {e:?}"
         );
     }
