@@ -321,6 +321,10 @@ fn simulate_lsst_buzzard_writes_a_catalogue_the_estimator_trains_on() {
     let text = run(args(&a, "300"));
     assert!(text.contains("simulated 300 LSST-like galaxies"), "{text}");
     run(args(&b, "300"));
+    // An existing catalogue is not replaced without --overwrite.
+    let again = args(&a, "300");
+    let err = support::fails(&again.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("--overwrite"), "{err}");
     // Seed-reproducible, byte for byte.
     let labels = std::fs::read(a.join("labels.csv")).unwrap();
     assert_eq!(labels, std::fs::read(b.join("labels.csv")).unwrap());
