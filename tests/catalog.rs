@@ -298,6 +298,103 @@ fn simulated_labels_carry_observed_magnitudes_the_catalogue_reader_takes() {
 }
 
 #[test]
+fn simulate_lsst_buzzard_writes_a_catalogue_the_estimator_trains_on() {
+    let dir = support::scratch("catalog-lsst");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let args = |out: &Path, n: &'static str| -> Vec<String> {
+        [
+            "simulate",
+            "--preset",
+            "lsst-buzzard",
+            "-n",
+            n,
+            "--seed",
+            "5",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain(["--i-max".into(), "24".into(), "--out".into()])
+        .chain([support::s(out).to_string()])
+        .collect()
+    };
+    let run = |args: Vec<String>| support::ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let text = run(args(&a, "300"));
+    assert!(text.contains("simulated 300 LSST-like galaxies"), "{text}");
+    run(args(&b, "300"));
+    // An existing catalogue is not replaced without --overwrite.
+    let again = args(&a, "300");
+    let err = support::fails(&again.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("--overwrite"), "{err}");
+    // Seed-reproducible, byte for byte.
+    let labels = std::fs::read(a.join("labels.csv")).unwrap();
+    assert_eq!(labels, std::fs::read(b.join("labels.csv")).unwrap());
+    let bands = ["u", "g", "r", "i", "z", "y"];
+    let table =
+        read_photometry(&a.join("labels.csv"), &PhotometryColumns::simulated(&bands)).unwrap();
+    assert_eq!(table.len(), 300);
+    let z = table.z.as_ref().unwrap();
+    assert!(
+        z.iter().all(|&v| v > 0.0 && v < 2.4),
+        "z outside the mock's range"
+    );
+    for (i, (m, e)) in table.mags.chunks(6).zip(table.errs.chunks(6)).enumerate() {
+        // The cut is on observed i; errors are positive and at least the 0.005 floor.
+        assert!(m[3] < 24.0, "galaxy {i}: i = {}", m[3]);
+        assert!(
+            e.iter().all(|&v| (0.0049..1.0).contains(&v)),
+            "galaxy {i}: {e:?}"
+        );
+    }
+    let toml = std::fs::read_to_string(a.join("simulation.toml")).unwrap();
+    assert!(toml.contains("preset = \"lsst-buzzard\"") && toml.contains("i_max = 24"));
+    // The catalogue estimator reads it: one epoch of training on the six bands, reference i.
+    let config = dir.join("lsst.toml");
+    std::fs::write(
+        &config,
+        "[model]\npreset = \"photoz-catalog\"\nbins = 48\nz_min = 0.0\nz_max = 2.4\n\
+         [train]\nepochs = 1\n\
+         [catalog]\nbands = [\"u\", \"g\", \"r\", \"i\", \"z\", \"y\"]\nreference = \"i\"\n",
+    )
+    .unwrap();
+    let model = dir.join("model");
+    let text = support::ok(&[
+        "train",
+        "--data",
+        support::s(&a),
+        "--config",
+        support::s(&config),
+        "--out",
+        support::s(&model),
+    ]);
+    assert!(text.contains("on 240 galaxies"), "{text}");
+    // Bad flags are errors that name them.
+    let bad = dir.join("bad");
+    let out = support::s(&bad);
+    let cases: [(&[&str], &str); 5] = [
+        (&["--preset", "lsst-buzzard", "--snr", "5"], "--snr"),
+        (
+            &["--preset", "sdss", "--i-max", "24"],
+            "--i-max and --years are for --preset lsst-buzzard",
+        ),
+        (
+            &["--preset", "lsst-buzzard", "--years", "0"],
+            "LSST survey years",
+        ),
+        (
+            &["--preset", "lsst-buzzard", "--i-max", "18", "-n", "100000"],
+            "only",
+        ),
+        (&["--preset", "lsst-buzzard", "-n", "0"], "at least 1"),
+    ];
+    for (flags, message) in cases {
+        let mut all = vec!["simulate", "--out", out];
+        all.extend_from_slice(flags);
+        let err = support::fails(&all);
+        assert!(err.contains(message), "{flags:?}: {err}");
+    }
+}
+
+#[test]
 fn the_catalogue_preset_maps_features_to_bins() {
     let k = 40;
     let output = Output::Classes {

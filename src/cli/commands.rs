@@ -12,9 +12,11 @@ use super::pipeline::{self, build_model, check, check_run, optimizer, splits};
 use super::progress::{ctrl_c_flag, Progress};
 use super::report;
 use super::{
-    evaluate, images, import, import_images, outputs, predict_sink, row_labels, Command, Common,
-    NonFinite, Overrides, Threads,
+    evaluate, images, import, import_images, lsst_catalog, outputs, predict_sink, row_labels,
+    Command, Common, NonFinite, Overrides, Threads,
 };
+use crate::data::photometry::lsst::SURVEY_YEARS;
+use crate::data::photometry::{LsstCatalogueConfig, GOLD_I_MAX};
 use crate::io::fits::FitsOptions;
 use crate::train::{EarlyStopping, History, StopMetric, TrainConfig, Trainer};
 use std::path::Path;
@@ -48,12 +50,39 @@ pub fn dispatch(command: Command) -> Result<Outcome, String> {
             out,
             preset,
             n_spectra,
+            i_max,
+            years,
             no_ebv,
             snr,
             sed_dir,
             common,
             overwrite,
         } => {
+            if preset.as_deref() == Some(lsst_catalog::PRESET) {
+                if snr.is_some() || sed_dir.is_some() || no_ebv {
+                    return Err(format!(
+                        "--snr, --sed-dir and --no-ebv are not for --preset {}",
+                        lsst_catalog::PRESET
+                    ));
+                }
+                let config = settings(&common, |_| {}, check)?;
+                let catalogue = LsstCatalogueConfig {
+                    n: n_spectra,
+                    seed: config.simulate.seed,
+                    i_max: i_max.unwrap_or(GOLD_I_MAX),
+                    years: years.unwrap_or(SURVEY_YEARS),
+                };
+                settings_inputs(&common, &config)
+                    .writes_in("--out", &out, &lsst_catalog::FILES)
+                    .check(overwrite.overwrite)?;
+                return lsst_catalog::simulate(&catalogue, &out).map(|()| Outcome::Done);
+            }
+            if i_max.is_some() || years.is_some() {
+                return Err(format!(
+                    "--i-max and --years are for --preset {}",
+                    lsst_catalog::PRESET
+                ));
+            }
             if let Some(name) = preset.as_deref().filter(|p| images::is_image_preset(p)) {
                 if snr.is_some() || sed_dir.is_some() {
                     return Err(format!(

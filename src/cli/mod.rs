@@ -17,6 +17,7 @@ mod import;
 mod import_images;
 mod input_reader;
 mod labels;
+mod lsst_catalog;
 mod outputs;
 #[cfg(feature = "parquet")]
 mod parquet_out;
@@ -124,12 +125,20 @@ pub enum Command {
         /// Output folder.
         #[arg(long, short)]
         out: PathBuf,
-        /// Preset: seed or euclid (spectra); sdss, sdss44 or hsc (images).
+        /// Preset: seed or euclid (spectra); sdss, sdss44 or hsc (images); lsst-buzzard (a
+        /// photometric catalogue: the shipped Buzzard mock observed by LSST).
         #[arg(long)]
         preset: Option<String>,
-        /// Number of spectra or cutouts.
+        /// Number of spectra, cutouts or galaxies (lsst-buzzard: every galaxy that passes the
+        /// cut when absent).
         #[arg(long, short = 'n')]
         n_spectra: Option<usize>,
+        /// lsst-buzzard: keep galaxies with observed i below this (default 25.3, the gold sample).
+        #[arg(long)]
+        i_max: Option<f64>,
+        /// lsst-buzzard: years of survey, which set the coadded depths (default 10).
+        #[arg(long)]
+        years: Option<f64>,
         /// Images: no Galactic E(B−V) (every galaxy gets 0).
         #[arg(long)]
         no_ebv: bool,

@@ -29,7 +29,7 @@ use super::survey::Survey;
 /// Diameter of the aperture \[arcsec\].
 pub const APERTURE_DIAMETER_ARCSEC: f64 = 3.0;
 /// Lupton et al. 1999's softening in units of the empty-aperture noise: √(2.5 log₁₀ e).
-const SOFTENING_PER_SIGMA: f64 = 1.042;
+pub const SOFTENING_PER_SIGMA: f64 = 1.042;
 /// Sub-samples per pixel side for the fraction of a pixel inside the circle.
 const WEIGHT_SUBSAMPLES: usize = 32;
 /// 2.5 / ln 10.

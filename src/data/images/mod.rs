@@ -22,7 +22,7 @@
 
 pub mod aperture;
 pub mod augment;
-mod buzzard;
+pub(crate) mod buzzard;
 mod context;
 pub mod cosmology;
 pub mod fft;
