@@ -35,8 +35,9 @@ const PIT_BINS: usize = 20;
 /// The purity a confident selection should reach (issue 13: ≥ 99 % of the kept succeed).
 const TARGET_PURITY: f64 = 0.99;
 
-/// Points of each purity–completeness curve stored in report.json.
+/// Points of each purity–completeness curve stored in report.json, and drawn.
 const CURVE_POINTS: usize = 50;
+const PLOTTED_CURVE_POINTS: usize = 2000;
 
 /// Attractors: the 5 fullest z_pred cells of width 0.01 among the failures with |Δz| > 0.05.
 const ATTRACTOR_THRESHOLD: f64 = 0.05;
@@ -423,8 +424,13 @@ pub fn write_into(staged: &StagedDir, e: &Evaluation, history: &History) -> Resu
         plot_history(&staged.file(loss_curves), history)?;
     }
     if !e.selection.is_empty() {
-        let curves: Vec<(&str, &[SelectionPoint])> = e
+        // Thinned, so that the plot's size does not grow with the number of objects.
+        let thinned: Vec<(&str, Vec<SelectionPoint>)> = e
             .selection
+            .iter()
+            .map(|(name, curve)| (*name, thin_curve(curve, PLOTTED_CURVE_POINTS)))
+            .collect();
+        let curves: Vec<(&str, &[SelectionPoint])> = thinned
             .iter()
             .map(|(name, curve)| (*name, curve.as_slice()))
             .collect();
