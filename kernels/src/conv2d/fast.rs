@@ -61,11 +61,11 @@ use crate::parallel::{
 /// Most parts a pass is split into (enough for 64 cores).
 const MAX_PARTS: usize = 64;
 /// The part limits [`part_limit`] chooses from; scratch is sized for the larger need.
-const PART_LIMITS: [usize; 2] = [MAX_CHUNKS, MAX_PARTS];
+pub(super) const PART_LIMITS: [usize; 2] = [MAX_CHUNKS, MAX_PARTS];
 
 /// The most parts a call splits its work into in the current rayon pool (see the module
 /// documentation: this cannot change any result).
-fn part_limit() -> usize {
+pub(super) fn part_limit() -> usize {
     if 2 * rayon::current_num_threads() > MAX_CHUNKS {
         MAX_PARTS
     } else {
