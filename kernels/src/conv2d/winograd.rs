@@ -146,8 +146,19 @@ impl Tiling {
         self.out_row(first_tile_row(blocks.start))..self.out_row(first_tile_row(blocks.end))
     }
 
-    /// Per-part work floats: `V` (16 × max_tiles × Cin), `M` (16 × max_tiles × Cout), and a pack
-    /// for the GEMMs of a full and of the last block.
+    /// Pixels in a row of an input strip: the `2·tiles_w + 2` columns the tiles of a row read
+    /// (at least `pad_left + in_w`, since `out_w = in_w + pad_left + pad_right − 2`).
+    fn strip_w(&self) -> usize {
+        2 * self.tiles_w + 2
+    }
+
+    /// Floats of an input strip: 4 rows of [`Self::strip_w`] pixels.
+    fn strip_len(&self, s: &Conv2dShape) -> usize {
+        4 * self.strip_w() * s.in_ch
+    }
+
+    /// Per-part work floats: `V` (16 × max_tiles × Cin), `M` (16 × max_tiles × Cout), an input
+    /// strip and a pack for the GEMMs of a full and of the last block.
     fn work_len(&self, s: &Conv2dShape) -> usize {
         let last = self.block_tile_rows(self.blocks - 1).len() * self.tiles_w;
         let pack = [self.max_tiles(), last]
@@ -155,7 +166,7 @@ impl Tiling {
             .into_iter()
             .max()
             .unwrap_or(0);
-        POSITIONS * self.max_tiles() * (s.in_ch + s.out_ch) + pack
+        POSITIONS * self.max_tiles() * (s.in_ch + s.out_ch) + self.strip_len(s) + pack
     }
 }
 
@@ -239,9 +250,13 @@ fn forward_block(
     let (v_stride, m_stride) = (t.max_tiles() * cin, t.max_tiles() * cout);
     let (v, rest) = work.split_at_mut(POSITIONS * v_stride);
     let (m, pack) = rest.split_at_mut(POSITIONS * m_stride);
-    let tile_of = |i: usize| (tile_rows.start + i / t.tiles_w, i % t.tiles_w);
-    for i in 0..tiles {
-        transform_input_tile(s, t, x, tile_of(i), &mut v[i * cin..], v_stride);
+    let (strip, pack) = pack.split_at_mut(t.strip_len(s));
+    for (row, r) in tile_rows.clone().enumerate() {
+        fill_strip(s, t, x, r, strip);
+        for tx in 0..t.tiles_w {
+            let tile = row * t.tiles_w + tx;
+            transform_input_tile(s, t, strip, tx, &mut v[tile * cin..], v_stride);
+        }
     }
     for pos in 0..POSITIONS {
         sgemm(
@@ -263,7 +278,8 @@ fn forward_block(
         );
     }
     for i in 0..tiles {
-        transform_output_tile(s, t, &m[i * cout..], m_stride, tile_of(i), y, first_row);
+        let tile = (tile_rows.start + i / t.tiles_w, i % t.tiles_w);
+        transform_output_tile(s, t, &m[i * cout..], m_stride, tile, y, first_row);
     }
     let out_row = t.out_w * cout;
     let rows = t.out_row(tile_rows.start) - first_row..t.out_row(tile_rows.end) - first_row;
@@ -371,50 +387,62 @@ fn transform_weight_lanes<L: Lanes>(w: &[f32], u: &mut [f32], plane: usize) {
     }
 }
 
-/// Writes `V^ξν[t, c] = (Bᵀ d B)[ξ][ν]` of tile `(r, tx)` (`r` a tile row of the batch) to
+/// Copies the 4 input rows that tile row `r` (of the batch) reads into `strip`: rows
+/// `2·ty − pad_top + i` of its sample, `strip_w` pixels each with the input from pixel
+/// `pad_left`, zero elsewhere (the padding and the extra pixels of odd sizes).
+fn fill_strip(s: &Conv2dShape, t: &Tiling, x: &[f32], r: usize, strip: &mut [f32]) {
+    let (n, ty) = (r / t.tiles_h, r % t.tiles_h);
+    let (row_len, in_row) = (t.strip_w() * s.in_ch, s.in_w * s.in_ch);
+    strip.fill(0.0);
+    for (i, strip_row) in strip.chunks_exact_mut(row_len).enumerate() {
+        let Some(ih) = (2 * ty + i).checked_sub(s.pad_top).filter(|&h| h < s.in_h) else {
+            continue;
+        };
+        let src = &x[(n * s.in_h + ih) * in_row..][..in_row];
+        strip_row[s.pad_left * s.in_ch..][..in_row].copy_from_slice(src);
+    }
+}
+
+/// Writes `V^ξν[t, c] = (Bᵀ d B)[ξ][ν]` of tile column `tx` of a strip (see [`fill_strip`]) to
 /// `v[(4·ξ + ν)·v_stride + c]` (`v` starts at the tile's row of `V`).
 fn transform_input_tile(
     s: &Conv2dShape,
     t: &Tiling,
-    x: &[f32],
-    (r, tx): (usize, usize),
+    strip: &[f32],
+    tx: usize,
     v: &mut [f32],
     v_stride: usize,
 ) {
-    let (n, ty) = (r / t.tiles_h, r % t.tiles_h);
-    // Input row (column) of patch row i (column j), None in the zero padding.
-    let ih: [Option<usize>; 4] =
-        std::array::from_fn(|i| (2 * ty + i).checked_sub(s.pad_top).filter(|&h| h < s.in_h));
-    let iw: [Option<usize>; 4] =
-        std::array::from_fn(|j| (2 * tx + j).checked_sub(s.pad_left).filter(|&w| w < s.in_w));
-    let pixel: [[Option<usize>; 4]; 4] = std::array::from_fn(|i| {
-        std::array::from_fn(|j| Some(((n * s.in_h + ih[i]?) * s.in_w + iw[j]?) * s.in_ch))
-    });
+    let patch = &strip[2 * tx * s.in_ch..];
+    let row_len = t.strip_w() * s.in_ch;
     let body = body_len(s.in_ch);
     for c in (0..body).step_by(LANES) {
-        transform_input_lanes::<F32s>(x, &pixel, c, v, v_stride);
+        transform_input_lanes::<F32s>(patch, row_len, s.in_ch, c, v, v_stride);
     }
     for c in body..s.in_ch {
-        transform_input_lanes::<f32>(x, &pixel, c, v, v_stride);
+        transform_input_lanes::<f32>(patch, row_len, s.in_ch, c, v, v_stride);
     }
 }
 
-/// Channels from `c` of [`transform_input_tile`], `pixel[i][j]` the offset of patch pixel
-/// `(i, j)` in `x` (`None`: zero).
+/// Channels from `c` of [`transform_input_tile`]: `d[i][j]` at `patch[i·row_len + j·cin + c]`;
+/// `d·B` row by row, then `Bᵀ·` on its columns.
 #[inline(always)]
 fn transform_input_lanes<L: Lanes>(
-    x: &[f32],
-    pixel: &[[Option<usize>; 4]; 4],
+    patch: &[f32],
+    row_len: usize,
+    cin: usize,
     c: usize,
     v: &mut [f32],
     v_stride: usize,
 ) {
-    let d: [[L; 4]; 4] = std::array::from_fn(|i| {
-        std::array::from_fn(|j| pixel[i][j].map_or(L::splat(0.0), |p| L::load(&x[p + c..])))
+    let db: [[L; 4]; 4] = std::array::from_fn(|i| {
+        input_1d(std::array::from_fn(|j| {
+            L::load(&patch[i * row_len + j * cin + c..])
+        }))
     });
-    let transformed = nest(d, input_1d);
-    for (xi, row) in transformed.iter().enumerate() {
-        for (nu, &value) in row.iter().enumerate() {
+    for nu in 0..4 {
+        let column = input_1d([db[0][nu], db[1][nu], db[2][nu], db[3][nu]]);
+        for (xi, value) in column.into_iter().enumerate() {
             value.store(&mut v[(4 * xi + nu) * v_stride + c..]);
         }
     }
@@ -460,13 +488,16 @@ fn transform_output_lanes<L: Lanes>(
     pixel: &[[Option<usize>; 2]; 2],
     y: &mut [f32],
 ) {
-    let z: [[L; 4]; 4] = std::array::from_fn(|xi| {
-        std::array::from_fn(|nu| L::load(&m[(4 * xi + nu) * m_stride + c..]))
+    // M·A row by row, then Aᵀ· on its two columns.
+    let ma: [[L; 2]; 4] = std::array::from_fn(|xi| {
+        output_1d(std::array::from_fn(|nu| {
+            L::load(&m[(4 * xi + nu) * m_stride + c..])
+        }))
     });
-    let out = nest(z, output_1d);
-    for (row, offsets) in out.iter().zip(pixel) {
-        for (&value, offset) in row.iter().zip(offsets) {
-            if let Some(o) = offset {
+    for j in 0..2 {
+        let column = output_1d([ma[0][j], ma[1][j], ma[2][j], ma[3][j]]);
+        for (i, value) in column.into_iter().enumerate() {
+            if let Some(o) = pixel[i][j] {
                 value.store(&mut y[o + c..]);
             }
         }
