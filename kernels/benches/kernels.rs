@@ -37,11 +37,11 @@ use zcnn_kernels::batchnorm::{
 };
 use zcnn_kernels::conv1d::{conv1d_backward, conv1d_forward, Conv1dShape};
 use zcnn_kernels::conv2d::{
-    conv2d_backward, conv2d_forward, conv2d_forward_winograd, Conv2dShape,
+    conv2d_backward, conv2d_forward, conv2d_forward_direct, conv2d_forward_winograd, Conv2dShape,
 };
-use zcnn_kernels::epilogue::Epilogue;
 use zcnn_kernels::dense::{dense_backward, dense_forward, DenseShape};
 use zcnn_kernels::dropout::{dropout_backward, dropout_forward, dropout_mask};
+use zcnn_kernels::epilogue::Epilogue;
 use zcnn_kernels::gemm;
 use zcnn_kernels::loss::softmax_cross_entropy;
 use zcnn_kernels::pool::{
@@ -300,8 +300,11 @@ fn winograd_cases(name: &str, s: Conv2dShape) -> [Case; 2] {
     };
     let direct = move || -> Call {
         let (x, w, b, mut y) = inputs();
-        let mut scratch = vec![0.0; s.forward_scratch_len()];
-        Box::new(move || conv2d_forward(&s, &x, &w, Some(&b), &mut y, &mut scratch))
+        let mut scratch = vec![0.0; s.direct_forward_scratch_len()];
+        Box::new(move || {
+            let epilogue = Epilogue::bias(Some(&b));
+            conv2d_forward_direct(&s, &x, &w, &epilogue, &mut y, &mut scratch)
+        })
     };
     let winograd = move || -> Call {
         let (x, w, b, mut y) = inputs();
@@ -326,7 +329,10 @@ fn bench_winograd(c: &mut Criterion, single_thread: &ThreadPool) {
         winograd_cases("kim_20x20_64_64_b128", kim(20, 64, 64)),
         winograd_cases("kim_10x10_64_128_b128", kim(10, 64, 128)),
         winograd_cases("kim_10x10_128_128_b128", kim(10, 128, 128)),
-        winograd_cases("pasquet_32x32_48_64_b32", conv2d_shape(32, 32, 48, 64, 3, 1)),
+        winograd_cases(
+            "pasquet_32x32_48_64_b32",
+            conv2d_shape(32, 32, 48, 64, 3, 1),
+        ),
     ]
     .into_iter()
     .flatten()

@@ -47,8 +47,8 @@
 //! `Σ|w||x|` (tests/`winograd` measure both).
 //!
 //! **Parallel parts.** Tiles are grouped by tile rows of the whole batch (sample after sample)
-//! into blocks of [`BLOCK_TILES`] tiles at most (whole tile rows, at least one): the blocks
-//! depend on the shape only. Blocks are grouped into contiguous parts (at most
+//! into blocks of whole tile rows (at least one) whose `V` and `M` fit in [`BLOCK_FLOATS`]: the
+//! blocks depend on the shape only. Blocks are grouped into contiguous parts (at most
 //! [`super::fast::part_limit`]), so a part writes one contiguous run of output rows. Each output
 //! is computed by the same operations whichever part holds its block (a GEMM element is one FMA
 //! chain over `Cin`, whatever the number of rows `m`), so results do not depend on the thread
@@ -65,9 +65,10 @@ use crate::simd::{self, body_len, F32s, LANES};
 
 /// Positions of a 4×4 transformed tile, one GEMM each.
 const POSITIONS: usize = 16;
-/// Most tiles in a block (the GEMMs' `m`): the block's `V` and `M` (16·tiles·(Cin + Cout)
-/// floats, 1.5 MiB at 128 channels) stay in L2.
-const BLOCK_TILES: usize = 96;
+/// Floats of a block's `V` and `M` (16·tiles·(Cin + Cout)): 1.5 MiB, so that they stay in L2
+/// (2 MiB here) between the transforms and the GEMMs. Measured on one core: 96 tiles at 128
+/// channels ran 1.2× faster than 192, and 192 tiles at 32 channels 1.2× faster than 96.
+const BLOCK_FLOATS: usize = 3 << 17;
 
 /// Whether [`conv2d_forward_winograd`] computes this shape: a 3×3 kernel, stride 1, dilation 1
 /// (any padding).
@@ -80,6 +81,19 @@ pub fn winograd_applies(s: &Conv2dShape) -> bool {
         s.dilation_h,
         s.dilation_w,
     ) == (3, 3, 1, 1, 1, 1)
+}
+
+/// Fewest input and output channels for which [`winograd_pays`]. Measured on one core (AMD EPYC,
+/// `conv2d_winograd_1t` bench, time of the direct path ÷ Winograd's, medians in one run):
+/// 32→32 on 40×40 0.7–0.8, 32→64 on 20×20 0.9–1.0, 48→64 on 32×32 0.9–1.1, 64→64 on 20×20
+/// 1.2–1.4, 64→128 on 10×10 1.6–1.7, 128→128 on 10×10 1.7–2.1. Below 64 channels the
+/// transforms (O(Cin + Cout) per tile) weigh too much against the products (O(Cin·Cout)).
+const MIN_CHANNELS: usize = 64;
+
+/// Whether [`super::conv2d_forward_fused`] takes the Winograd path: [`winograd_applies`] and
+/// at least [`MIN_CHANNELS`] input and output channels.
+pub fn winograd_pays(s: &Conv2dShape) -> bool {
+    winograd_applies(s) && s.in_ch >= MIN_CHANNELS && s.out_ch >= MIN_CHANNELS
 }
 
 /// The tiles of a batch and their blocks and parts.
@@ -103,7 +117,8 @@ impl Tiling {
         let (out_h, out_w) = (s.out_h(), s.out_w());
         let (tiles_h, tiles_w) = (out_h.div_ceil(2), out_w.div_ceil(2));
         let rows = s.batch * tiles_h;
-        let block_rows = (BLOCK_TILES / tiles_w).clamp(1, rows);
+        let block_tiles = BLOCK_FLOATS / (POSITIONS * (s.in_ch + s.out_ch));
+        let block_rows = (block_tiles / tiles_w).clamp(1, rows);
         let blocks = rows.div_ceil(block_rows);
         Tiling {
             out_h,

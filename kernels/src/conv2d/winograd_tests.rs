@@ -194,8 +194,15 @@ fn error_stays_within_the_derived_bound() {
         };
         let fused = winograd(s, &x, &w, &relu);
         let mut gemm_path = vec![f32::NAN; s.output_len()];
-        let mut scratch = vec![f32::NAN; s.forward_scratch_len()];
-        conv2d_forward(s, &x, &w, None, &mut gemm_path, &mut scratch);
+        let mut scratch = vec![f32::NAN; s.direct_forward_scratch_len()];
+        conv2d_forward_direct(
+            s,
+            &x,
+            &w,
+            &Epilogue::bias(None),
+            &mut gemm_path,
+            &mut scratch,
+        );
         let (mut worst, mut worst_direct, mut widest) = (0.0f64, 0.0f64, 0.0f64);
         let mut worst_gemm_path = 0.0f64;
         for (o, (&got, &want)) in plain.iter().zip(&exact).enumerate() {
@@ -300,11 +307,18 @@ fn per_sample_results_do_not_depend_on_the_batch() {
     }
 }
 
-/// Only 3×3, stride-1, undilated kernels are computed by Winograd.
+/// Only 3×3, stride-1, undilated kernels are computed by Winograd, and the forward takes it
+/// from 64 input and output channels on (the shapes where it was measured faster).
 #[test]
 fn applies_only_to_3x3_stride_1() {
     let s = shape3(1, (8, 8), (2, 2), (1, 1, 1, 1));
     assert!(winograd_applies(&s));
+    assert!(!winograd_pays(&s));
+    let wide = shape3(1, (8, 8), (64, 64), (1, 1, 1, 1));
+    assert!(winograd_pays(&wide));
+    assert_eq!(wide.forward_scratch_len(), wide.winograd_scratch_len());
+    assert!(!winograd_pays(&Conv2dShape { in_ch: 48, ..wide }));
+    assert!(!winograd_pays(&Conv2dShape { out_ch: 32, ..wide }));
     for other in [
         Conv2dShape { kernel_h: 5, ..s },
         Conv2dShape { kernel_w: 1, ..s },
