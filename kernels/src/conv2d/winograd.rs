@@ -161,19 +161,19 @@ impl Tiling {
         self.out_row(first_tile_row(blocks.start))..self.out_row(first_tile_row(blocks.end))
     }
 
-    /// Pixels in a row of an input strip: the `2·tiles_w + 2` columns the tiles of a row read
+    /// Pixels in a row of the zero-padded sample: the `2·tiles_w + 2` columns the tiles read
     /// (at least `pad_left + in_w`, since `out_w = in_w + pad_left + pad_right − 2`).
-    fn strip_w(&self) -> usize {
+    fn padded_w(&self) -> usize {
         2 * self.tiles_w + 2
     }
 
-    /// Floats of an input strip: 4 rows of [`Self::strip_w`] pixels.
-    fn strip_len(&self, s: &Conv2dShape) -> usize {
-        4 * self.strip_w() * s.in_ch
+    /// Floats of the zero-padded sample: `2·tiles_h + 2` rows of [`Self::padded_w`] pixels.
+    fn padded_len(&self, s: &Conv2dShape) -> usize {
+        (2 * self.tiles_h + 2) * self.padded_w() * s.in_ch
     }
 
-    /// Per-part work floats: `V` (16 × max_tiles × Cin), `M` (16 × max_tiles × Cout), an input
-    /// strip and a pack for the GEMMs of a full and of the last block.
+    /// Per-part work floats: `V` (16 × max_tiles × Cin), `M` (16 × max_tiles × Cout), a
+    /// zero-padded sample and a pack for the GEMMs of a full and of the last block.
     fn work_len(&self, s: &Conv2dShape) -> usize {
         let last = self.block_tile_rows(self.blocks - 1).len() * self.tiles_w;
         let pack = [self.max_tiles(), last]
@@ -181,7 +181,7 @@ impl Tiling {
             .into_iter()
             .max()
             .unwrap_or(0);
-        POSITIONS * self.max_tiles() * (s.in_ch + s.out_ch) + self.strip_len(s) + pack
+        POSITIONS * self.max_tiles() * (s.in_ch + s.out_ch) + self.padded_len(s) + pack
     }
 }
 
@@ -237,8 +237,10 @@ pub fn conv2d_forward_winograd(
         [&y_start, &work_start],
         &|p, [y, work]| {
             let first_row = t.part_out_rows(p).start;
+            let mut padded_sample = None;
             for b in t.part_blocks(p) {
-                forward_block(s, &t, b, x, u, epilogue, y, first_row, work);
+                let out = (&mut *y, first_row);
+                forward_block(s, &t, b, x, u, epilogue, out, work, &mut padded_sample);
             }
         },
     );
@@ -246,7 +248,7 @@ pub fn conv2d_forward_winograd(
 
 /// One block: `V` of its tiles, the 16 products `M^ξν = V^ξν·U^ξν`, `Y = Aᵀ M A` into `y` (the
 /// part's rows, the first being output row `first_row` of the batch), then the epilogue on the
-/// block's rows.
+/// block's rows. `padded_sample` names the sample the padded image in `work` holds.
 #[allow(clippy::too_many_arguments)]
 fn forward_block(
     s: &Conv2dShape,
@@ -255,9 +257,9 @@ fn forward_block(
     x: &[f32],
     u: &[f32],
     epilogue: &Epilogue,
-    y: &mut [f32],
-    first_row: usize,
+    (y, first_row): (&mut [f32], usize),
     work: &mut [f32],
+    padded_sample: &mut Option<usize>,
 ) {
     let (cin, cout) = (s.in_ch, s.out_ch);
     let tile_rows = t.block_tile_rows(block);
@@ -265,12 +267,16 @@ fn forward_block(
     let (v_stride, m_stride) = (t.max_tiles() * cin, t.max_tiles() * cout);
     let (v, rest) = work.split_at_mut(POSITIONS * v_stride);
     let (m, pack) = rest.split_at_mut(POSITIONS * m_stride);
-    let (strip, pack) = pack.split_at_mut(t.strip_len(s));
+    let (padded, pack) = pack.split_at_mut(t.padded_len(s));
     for (row, r) in tile_rows.clone().enumerate() {
-        fill_strip(s, t, x, r, strip);
+        let (n, ty) = (r / t.tiles_h, r % t.tiles_h);
+        if *padded_sample != Some(n) {
+            pad_sample(s, t, x, n, padded);
+            *padded_sample = Some(n);
+        }
         for tx in 0..t.tiles_w {
             let tile = row * t.tiles_w + tx;
-            transform_input_tile(s, t, strip, tx, &mut v[tile * cin..], v_stride);
+            transform_input_tile(s, t, padded, (ty, tx), &mut v[tile * cin..], v_stride);
         }
     }
     for pos in 0..POSITIONS {
@@ -402,34 +408,30 @@ fn transform_weight_lanes<L: Lanes>(w: &[f32], u: &mut [f32], plane: usize) {
     }
 }
 
-/// Copies the 4 input rows that tile row `r` (of the batch) reads into `strip`: rows
-/// `2·ty − pad_top + i` of its sample, `strip_w` pixels each with the input from pixel
-/// `pad_left`, zero elsewhere (the padding and the extra pixels of odd sizes).
-fn fill_strip(s: &Conv2dShape, t: &Tiling, x: &[f32], r: usize, strip: &mut [f32]) {
-    let (n, ty) = (r / t.tiles_h, r % t.tiles_h);
-    let (row_len, in_row) = (t.strip_w() * s.in_ch, s.in_w * s.in_ch);
-    strip.fill(0.0);
-    for (i, strip_row) in strip.chunks_exact_mut(row_len).enumerate() {
-        let Some(ih) = (2 * ty + i).checked_sub(s.pad_top).filter(|&h| h < s.in_h) else {
-            continue;
-        };
-        let src = &x[(n * s.in_h + ih) * in_row..][..in_row];
-        strip_row[s.pad_left * s.in_ch..][..in_row].copy_from_slice(src);
+/// Copies sample `n` into `padded` with `pad_top` zero rows above and `pad_left` zero pixels on
+/// the left, zeros elsewhere (the padding, and the extra pixels the tiles of odd sizes read).
+fn pad_sample(s: &Conv2dShape, t: &Tiling, x: &[f32], n: usize, padded: &mut [f32]) {
+    let (row_len, in_row) = (t.padded_w() * s.in_ch, s.in_w * s.in_ch);
+    let sample = &x[n * s.in_h * in_row..][..s.in_h * in_row];
+    padded.fill(0.0);
+    for (ih, src) in sample.chunks_exact(in_row).enumerate() {
+        padded[(s.pad_top + ih) * row_len + s.pad_left * s.in_ch..][..in_row].copy_from_slice(src);
     }
 }
 
-/// Writes `V^ξν[t, c] = (Bᵀ d B)[ξ][ν]` of tile column `tx` of a strip (see [`fill_strip`]) to
-/// `v[(4·ξ + ν)·v_stride + c]` (`v` starts at the tile's row of `V`).
+/// Writes `V^ξν[t, c] = (Bᵀ d B)[ξ][ν]` of tile `(ty, tx)` of the padded sample (its patch
+/// starts at padded pixel `(2·ty, 2·tx)`) to `v[(4·ξ + ν)·v_stride + c]` (`v` starts at the
+/// tile's row of `V`).
 fn transform_input_tile(
     s: &Conv2dShape,
     t: &Tiling,
-    strip: &[f32],
-    tx: usize,
+    padded: &[f32],
+    (ty, tx): (usize, usize),
     v: &mut [f32],
     v_stride: usize,
 ) {
-    let patch = &strip[2 * tx * s.in_ch..];
-    let row_len = t.strip_w() * s.in_ch;
+    let row_len = t.padded_w() * s.in_ch;
+    let patch = &padded[2 * ty * row_len + 2 * tx * s.in_ch..];
     let body = body_len(s.in_ch);
     for c in (0..body).step_by(LANES) {
         transform_input_lanes::<F32s>(patch, row_len, s.in_ch, c, v, v_stride);
