@@ -84,11 +84,12 @@ pub fn winograd_applies(s: &Conv2dShape) -> bool {
 }
 
 /// Fewest input and output channels for which [`winograd_pays`]. Measured on one core (AMD EPYC,
-/// `conv2d_winograd_1t` bench, time of the direct path ÷ Winograd's, medians in one run):
-/// 32→32 on 40×40 0.7–0.8, 32→64 on 20×20 0.9–1.0, 48→64 on 32×32 0.9–1.1, 64→64 on 20×20
-/// 1.2–1.4, 64→128 on 10×10 1.6–1.7, 128→128 on 10×10 1.7–2.1. Below 64 channels the
-/// transforms (O(Cin + Cout) per tile) weigh too much against the products (O(Cin·Cout)).
-const MIN_CHANNELS: usize = 64;
+/// `conv2d_winograd_1t` bench, time of the direct path ÷ Winograd's in one run, three runs):
+/// 32→32 on 40×40 0.85–1.00, 32→64 on 20×20 0.96–1.23, 48→64 on 32×32 1.08–1.28, 64→64 on
+/// 20×20 1.21–1.37, 64→128 on 10×10 1.71–1.82, 128→128 on 10×10 1.88–1.94. The transforms cost
+/// O(Cin + Cout) per tile against O(Cin·Cout) for the products, so the gain grows with the
+/// channels.
+const MIN_CHANNELS: usize = 48;
 
 /// Whether [`super::conv2d_forward_fused`] takes the Winograd path: [`winograd_applies`] and
 /// at least [`MIN_CHANNELS`] input and output channels.
