@@ -32,7 +32,7 @@
 //!
 //! **1×1, stride 1, no padding ("pointwise" path).** `Y = X·W` over all pixels of a chunk.
 //!
-//! **3×3, stride 1, ≥ 48 channels in and out.** [`conv2d_forward_fused`] hands these to
+//! **3×3, stride 1, enough channels (`Cin·Cout ≥ 20·(Cin + Cout)`).** [`conv2d_forward_fused`] hands these to
 //! Winograd F(2×2, 3×3) ([`super::winograd`]), measured faster there; the paths above remain
 //! as [`conv2d_forward_direct`]. The backward pass always uses the paths above.
 //!

@@ -65,10 +65,11 @@ use crate::simd::{self, body_len, F32s, LANES};
 
 /// Positions of a 4×4 transformed tile, one GEMM each.
 const POSITIONS: usize = 16;
-/// Floats of a block's `V` and `M` (16·tiles·(Cin + Cout)): 1.5 MiB, so that they stay in L2
-/// (2 MiB here) between the transforms and the GEMMs. Measured on one core: 96 tiles at 128
-/// channels ran 1.2× faster than 192, and 192 tiles at 32 channels 1.2× faster than 96.
-const BLOCK_FLOATS: usize = 3 << 17;
+/// Floats of a block's `V` and `M` (16·tiles·(Cin + Cout)): 1 MiB, so that they stay in L2
+/// (2 MiB here) between the transforms and the GEMMs, and few enough that 64 parts' scratch stays
+/// small. Measured on one core, direct ÷ Winograd time at 1.5 / 1 / 0.5 MiB: 128→128 1.9 / 1.85 /
+/// 1.57, 32→32 0.89 / 1.04 / 1.05 (medians of 3, 3 and 2 runs).
+const BLOCK_FLOATS: usize = 1 << 18;
 
 /// Whether [`conv2d_forward_winograd`] computes this shape: a 3×3 kernel, stride 1, dilation 1
 /// (any padding).
@@ -83,18 +84,19 @@ pub fn winograd_applies(s: &Conv2dShape) -> bool {
     ) == (3, 3, 1, 1, 1, 1)
 }
 
-/// Fewest input and output channels for which [`winograd_pays`]. Measured on one core (AMD EPYC,
-/// `conv2d_winograd_1t` bench, time of the direct path ÷ Winograd's in one run, three runs):
-/// 32→32 on 40×40 0.85–1.00, 32→64 on 20×20 0.96–1.23, 48→64 on 32×32 1.08–1.28, 64→64 on
-/// 20×20 1.21–1.37, 64→128 on 10×10 1.71–1.82, 128→128 on 10×10 1.88–1.94. The transforms cost
-/// O(Cin + Cout) per tile against O(Cin·Cout) for the products, so the gain grows with the
-/// channels.
-const MIN_CHANNELS: usize = 48;
+/// Least `Cin·Cout / (Cin + Cout)` for which [`winograd_pays`]: per tile the products cost
+/// 16·Cin·Cout multiply-adds and the transforms O(16·(Cin + Cout)) additions and copies, so the
+/// gain grows with that ratio. Measured on one core (AMD EPYC, `conv2d_winograd_1t` bench, time
+/// of the direct path ÷ Winograd's in the same run, three runs), ratio in brackets:
+/// 32→32 on 40×40 [16] 1.01–1.18, 32→64 on 20×20 [21.3] 1.19–1.35, 48→64 on 32×32 [27.4]
+/// 1.11–1.26, 64→64 on 20×20 [32] 1.38–1.76, 64→128 on 10×10 [42.7] 1.65–1.75, 128→128 on
+/// 10×10 [64] 1.83–2.00. 32→32 gains too little to count on.
+const MIN_PRODUCTS_PER_VALUE: usize = 20;
 
 /// Whether [`super::conv2d_forward_fused`] takes the Winograd path: [`winograd_applies`] and
-/// at least [`MIN_CHANNELS`] input and output channels.
+/// `Cin·Cout ≥ 20·(Cin + Cout)` ([`MIN_PRODUCTS_PER_VALUE`]), e.g. 32→64, 48→48 and wider.
 pub fn winograd_pays(s: &Conv2dShape) -> bool {
-    winograd_applies(s) && s.in_ch >= MIN_CHANNELS && s.out_ch >= MIN_CHANNELS
+    winograd_applies(s) && s.in_ch * s.out_ch >= MIN_PRODUCTS_PER_VALUE * (s.in_ch + s.out_ch)
 }
 
 /// The tiles of a batch and their blocks and parts.
