@@ -50,19 +50,20 @@
 //!
 //! **Parallel parts.** Tiles are grouped by tile rows of the whole batch (sample after sample)
 //! into blocks of whole tile rows (at least one) whose `V` and `M` fit in [`BLOCK_FLOATS`]: the
-//! blocks depend on the shape only. Blocks are grouped into contiguous parts (at most
-//! [`super::fast::part_limit`]), so a part writes one contiguous run of output rows. Each output
-//! is computed by the same operations whichever part holds its block (a GEMM element is one FMA
-//! chain over `Cin`, whatever the number of rows `m`), so results do not depend on the thread
-//! count.
+//! blocks depend on the shape only. Blocks are grouped into at most [`MAX_CHUNKS`] contiguous
+//! parts, so a part writes one contiguous run of output rows. Each output is computed by the
+//! same operations whichever part holds its block (a GEMM element is one FMA chain over `Cin`,
+//! whatever the number of rows `m`), so results do not depend on the thread count. Unlike the
+//! direct path (up to 64 parts in large pools), Winograd stops at 16 parts, so at most 16 threads
+//! share one call: each part needs a block's `V` and `M` (1 MiB) in scratch, and with 16 parts
+//! kim-brunner's peak RSS stayed at 404 MB (64 parts: 443 MB, past a third of PyTorch's).
 
 use std::ops::{Add, Mul, Range, Sub};
 
-use super::fast::{part_limit, PART_LIMITS};
 use super::Conv2dShape;
 use crate::epilogue::Epilogue;
 use crate::gemm::{pack_len, sgemm};
-use crate::parallel::{for_each_part, part_count, part_range};
+use crate::parallel::{for_each_part, part_count, part_range, MAX_CHUNKS};
 use crate::simd::{self, body_len, F32s, LANES};
 
 /// Positions of a 4×4 transformed tile, one GEMM each.
@@ -117,8 +118,8 @@ struct Tiling {
 }
 
 impl Tiling {
-    /// The tiling of a shape, its blocks grouped into at most `limit` parts.
-    fn new(s: &Conv2dShape, limit: usize) -> Self {
+    /// The tiling of a shape, its blocks grouped into at most [`MAX_CHUNKS`] parts.
+    fn new(s: &Conv2dShape) -> Self {
         let (out_h, out_w) = (s.out_h(), s.out_w());
         let (tiles_h, tiles_w) = (out_h.div_ceil(2), out_w.div_ceil(2));
         let rows = s.batch * tiles_h;
@@ -133,7 +134,7 @@ impl Tiling {
             rows,
             block_rows,
             blocks,
-            parts: part_count(blocks, limit),
+            parts: part_count(blocks, MAX_CHUNKS),
         }
     }
 
@@ -196,11 +197,8 @@ fn weights_len(s: &Conv2dShape) -> usize {
 }
 
 pub(super) fn scratch_len(s: &Conv2dShape) -> usize {
-    let need = |limit: usize| {
-        let t = Tiling::new(s, limit);
-        t.parts * t.work_len(s)
-    };
-    weights_len(s) + PART_LIMITS.map(need).into_iter().max().unwrap_or(0)
+    let t = Tiling::new(s);
+    weights_len(s) + t.parts * t.work_len(s)
 }
 
 /// Forward pass by Winograd F(2×2, 3×3) (see the module documentation): `y = act(conv + bias)`
@@ -224,7 +222,7 @@ pub fn conv2d_forward_winograd(
     );
     s.assert_lengths(x, w, epilogue.bias, y);
     epilogue.assert_channels(s.out_ch);
-    let t = Tiling::new(s, part_limit());
+    let t = Tiling::new(s);
     let work_len = t.work_len(s);
     assert!(
         scratch.len() >= weights_len(s) + t.parts * work_len,

@@ -260,8 +260,8 @@ fn fused_epilogue_equals_plain_then_epilogue() {
     }
 }
 
-/// Pools of 1, 2, 3, 7, 16 and 17 threads give identical bits (pools above 8 threads split a
-/// call into up to 64 parts rather than 16).
+/// Pools of 1, 2, 3, 7, 16 and 17 threads give identical bits (more threads than parts
+/// included).
 #[test]
 fn any_thread_count_gives_identical_bits() {
     for (i, s) in [
