@@ -269,8 +269,8 @@ fn forward_block(
     let tiles = tile_rows.len() * t.tiles_w;
     let (v_stride, m_stride) = (t.max_tiles() * cin, t.max_tiles() * cout);
     let (v, rest) = work.split_at_mut(POSITIONS * v_stride);
-    let (m, pack) = rest.split_at_mut(POSITIONS * m_stride);
-    let (padded, pack) = pack.split_at_mut(t.padded_len(s));
+    let (m, rest) = rest.split_at_mut(POSITIONS * m_stride);
+    let (padded, pack) = rest.split_at_mut(t.padded_len(s));
     for (row, r) in tile_rows.clone().enumerate() {
         let (n, ty) = (r / t.tiles_h, r % t.tiles_h);
         if *padded_sample != Some(n) {
