@@ -36,9 +36,12 @@ use zcnn_kernels::batchnorm::{
     batchnorm_backward, batchnorm_forward_train, BatchNormParams, BatchNormShape,
 };
 use zcnn_kernels::conv1d::{conv1d_backward, conv1d_forward, Conv1dShape};
-use zcnn_kernels::conv2d::{conv2d_backward, conv2d_forward, Conv2dShape};
+use zcnn_kernels::conv2d::{
+    conv2d_backward, conv2d_forward, conv2d_forward_direct, conv2d_forward_winograd, Conv2dShape,
+};
 use zcnn_kernels::dense::{dense_backward, dense_forward, DenseShape};
 use zcnn_kernels::dropout::{dropout_backward, dropout_forward, dropout_mask};
+use zcnn_kernels::epilogue::Epilogue;
 use zcnn_kernels::gemm;
 use zcnn_kernels::loss::softmax_cross_entropy;
 use zcnn_kernels::pool::{
@@ -280,6 +283,61 @@ fn bench_conv2d(c: &mut Criterion, single_thread: &ThreadPool) {
     .flatten()
     .collect();
     run_family(c, "conv2d", &cases, single_thread);
+}
+
+/// The forward of a 3×3 convolution by the direct GEMM path and by Winograd F(2×2, 3×3), both
+/// with a bias. Both count the direct path's `2·MACs`, so their GFLOP/s are "effective" and the
+/// ratio of their throughputs is the speed-up.
+fn winograd_cases(name: &str, s: Conv2dShape) -> [Case; 2] {
+    let macs = (s.batch * s.out_h() * s.out_w() * s.out_ch * 9 * s.in_ch) as u64;
+    let inputs = move || {
+        (
+            random(s.input_len(), 1),
+            random(s.weight_len(), 2),
+            random(s.out_ch, 3),
+            vec![0.0; s.output_len()],
+        )
+    };
+    let direct = move || -> Call {
+        let (x, w, b, mut y) = inputs();
+        let mut scratch = vec![0.0; s.direct_forward_scratch_len()];
+        Box::new(move || {
+            let epilogue = Epilogue::bias(Some(&b));
+            conv2d_forward_direct(&s, &x, &w, &epilogue, &mut y, &mut scratch)
+        })
+    };
+    let winograd = move || -> Call {
+        let (x, w, b, mut y) = inputs();
+        let mut scratch = vec![0.0; s.winograd_scratch_len()];
+        Box::new(move || {
+            let epilogue = Epilogue::bias(Some(&b));
+            conv2d_forward_winograd(&s, &x, &w, &epilogue, &mut y, &mut scratch)
+        })
+    };
+    [
+        Case::new(format!("{name}_direct"), 2 * macs, direct),
+        Case::new(format!("{name}_winograd"), 2 * macs, winograd),
+    ]
+}
+
+/// Direct vs Winograd on the 3×3 convolutions of [`bench_conv2d`] (group `conv2d_winograd`).
+fn bench_winograd(c: &mut Criterion, single_thread: &ThreadPool) {
+    let kim = |size, in_ch, out_ch| conv2d_shape(128, size, in_ch, out_ch, 3, 1);
+    let cases: Vec<Case> = [
+        winograd_cases("kim_40x40_32_32_b128", kim(40, 32, 32)),
+        winograd_cases("kim_20x20_32_64_b128", kim(20, 32, 64)),
+        winograd_cases("kim_20x20_64_64_b128", kim(20, 64, 64)),
+        winograd_cases("kim_10x10_64_128_b128", kim(10, 64, 128)),
+        winograd_cases("kim_10x10_128_128_b128", kim(10, 128, 128)),
+        winograd_cases(
+            "pasquet_32x32_48_64_b32",
+            conv2d_shape(32, 32, 48, 64, 3, 1),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    run_family(c, "conv2d_winograd", &cases, single_thread);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -665,6 +723,7 @@ fn bench_all(c: &mut Criterion) {
     bench_peak(c);
     bench_conv1d(c, &single_thread);
     bench_conv2d(c, &single_thread);
+    bench_winograd(c, &single_thread);
     bench_dense(c, &single_thread);
     bench_gemm(c, &single_thread);
     bench_pool(c, &single_thread);

@@ -32,6 +32,10 @@
 //!
 //! **1×1, stride 1, no padding ("pointwise" path).** `Y = X·W` over all pixels of a chunk.
 //!
+//! **3×3, stride 1, enough channels (`Cin·Cout ≥ 20·(Cin + Cout)`).** [`conv2d_forward_fused`] hands these to
+//! Winograd F(2×2, 3×3) ([`super::winograd`]), measured faster there; the paths above remain
+//! as [`conv2d_forward_direct`]. The backward pass always uses the paths above.
+//!
 //! **Parallel parts.** The sums over the batch (`dw`, `db`) are split by the shape only: one
 //! partial per batch chunk of `parallel::chunk_range`, added in chunk order. Every other split
 //! cannot change a result, since each output element is computed by the same arithmetic however
@@ -50,6 +54,7 @@
 
 use std::ops::Range;
 
+use super::winograd::{conv2d_forward_winograd, winograd_pays};
 use super::Conv2dShape;
 use crate::epilogue::Epilogue;
 use crate::gemm::pack_len;
@@ -61,11 +66,11 @@ use crate::parallel::{
 /// Most parts a pass is split into (enough for 64 cores).
 const MAX_PARTS: usize = 64;
 /// The part limits [`part_limit`] chooses from; scratch is sized for the larger need.
-const PART_LIMITS: [usize; 2] = [MAX_CHUNKS, MAX_PARTS];
+pub(super) const PART_LIMITS: [usize; 2] = [MAX_CHUNKS, MAX_PARTS];
 
 /// The most parts a call splits its work into in the current rayon pool (see the module
 /// documentation: this cannot change any result).
-fn part_limit() -> usize {
+pub(super) fn part_limit() -> usize {
     if 2 * rayon::current_num_threads() > MAX_CHUNKS {
         MAX_PARTS
     } else {
@@ -373,7 +378,7 @@ impl Geometry {
     }
 }
 
-pub(super) fn forward_scratch_len(s: &Conv2dShape) -> usize {
+pub(super) fn direct_forward_scratch_len(s: &Conv2dShape) -> usize {
     let g = Geometry::new(s);
     let need = |limit: usize| {
         let bands = g.forward_bands(s, limit);
@@ -415,8 +420,28 @@ pub fn conv2d_forward(
 
 /// [`conv2d_forward`] followed by an activation, written in one pass: `y = act(conv + bias)`
 /// with the epilogue's bias and activation (see [`crate::epilogue`]); bit for bit the output of
-/// [`conv2d_forward`] followed by the activation's kernel.
+/// [`conv2d_forward`] followed by the activation's kernel. Shapes where Winograd F(2×2, 3×3)
+/// was measured faster ([`winograd_pays`]) go to [`conv2d_forward_winograd`], the others to
+/// [`conv2d_forward_direct`].
 pub fn conv2d_forward_fused(
+    s: &Conv2dShape,
+    x: &[f32],
+    w: &[f32],
+    epilogue: &Epilogue,
+    y: &mut [f32],
+    scratch: &mut [f32],
+) {
+    if winograd_pays(s) {
+        conv2d_forward_winograd(s, x, w, epilogue, y, scratch);
+    } else {
+        conv2d_forward_direct(s, x, w, epilogue, y, scratch);
+    }
+}
+
+/// The GEMM paths of the module documentation for any shape (what [`conv2d_forward_fused`] runs
+/// where Winograd does not pay): `y = act(conv + bias)`. `scratch` holds at least
+/// `s.direct_forward_scratch_len()` floats.
+pub fn conv2d_forward_direct(
     s: &Conv2dShape,
     x: &[f32],
     w: &[f32],
@@ -432,7 +457,7 @@ pub fn conv2d_forward_fused(
     let parts = bands.parts();
     assert!(
         scratch.len() >= parts * work_len,
-        "conv2d_forward: scratch too short"
+        "conv2d_forward_direct: scratch too short"
     );
     let out_row = g.out_w * s.out_ch;
     let y_start = |p: usize| bands.part_rows(p).start * out_row;

@@ -19,15 +19,20 @@
 //!
 //! [`reference`] holds the textbook loops; [`fast`] the GEMM paths through [`crate::gemm`],
 //! which packs into scratch (see its documentation for the algorithm: strided views of a
-//! zero-padded image, no im2col buffer, no col2im scatter).
+//! zero-padded image, no im2col buffer, no col2im scatter); [`winograd`] the Winograd
+//! F(2×2, 3×3) forward for 3×3 stride-1 kernels.
 
 mod fast;
 mod reference;
 #[cfg(test)]
 mod tests;
+mod winograd;
+#[cfg(test)]
+mod winograd_tests;
 
-pub use fast::{conv2d_backward, conv2d_forward, conv2d_forward_fused};
+pub use fast::{conv2d_backward, conv2d_forward, conv2d_forward_direct, conv2d_forward_fused};
 pub use reference::{conv2d_backward_ref, conv2d_forward_ref};
+pub use winograd::{conv2d_forward_winograd, winograd_applies, winograd_pays};
 
 use crate::shape::{ensure, window_out_len, ShapeError};
 
@@ -141,10 +146,26 @@ impl Conv2dShape {
         self.kernel_h * self.kernel_w * self.in_ch * self.out_ch
     }
 
-    /// Scratch floats [`conv2d_forward`] needs: per parallel part (see [`fast`]), the padded
-    /// image and wide output of its path (none for the 1×1 path) and a GEMM pack.
+    /// Scratch floats [`conv2d_forward`] needs: that of the path it takes for this shape
+    /// ([`winograd_pays`]).
     pub fn forward_scratch_len(&self) -> usize {
-        fast::forward_scratch_len(self)
+        if winograd_pays(self) {
+            self.winograd_scratch_len()
+        } else {
+            self.direct_forward_scratch_len()
+        }
+    }
+
+    /// Scratch floats [`conv2d_forward_direct`] needs: per parallel part (see [`fast`]), the
+    /// padded image and wide output of its path (none for the 1×1 path) and a GEMM pack.
+    pub fn direct_forward_scratch_len(&self) -> usize {
+        fast::direct_forward_scratch_len(self)
+    }
+
+    /// Scratch floats [`conv2d_forward_winograd`] needs: the transformed weights and, per
+    /// parallel part, the transformed tiles of a block, their products and a GEMM pack.
+    pub fn winograd_scratch_len(&self) -> usize {
+        winograd::scratch_len(self)
     }
 
     /// Scratch floats [`conv2d_backward`] needs: per batch chunk, the `dw`/`db` partials; the

@@ -289,6 +289,25 @@ fn forward_matches_reference_on_presets() {
     }
 }
 
+/// The direct path on the preset shapes that the forward sends to Winograd.
+#[test]
+fn direct_forward_matches_reference_where_winograd_pays() {
+    use crate::epilogue::Epilogue;
+    let shapes: Vec<_> = preset_shapes().into_iter().filter(winograd_pays).collect();
+    assert!(
+        shapes.len() >= 3,
+        "presets with a Winograd forward: {shapes:?}"
+    );
+    for (i, s) in shapes.iter().enumerate() {
+        let (x, w, b) = inputs(s, 1400 + i as u64);
+        let mut y = vec![f32::NAN; s.output_len()];
+        let mut scratch = vec![f32::NAN; s.direct_forward_scratch_len()];
+        conv2d_forward_direct(s, &x, &w, &Epilogue::bias(Some(&b)), &mut y, &mut scratch);
+        let want = ref_forward(s, &x, &w, Some(&b));
+        assert_matches(&format!("direct {s:?}"), &y, &want, taps(s));
+    }
+}
+
 #[test]
 fn forward_matches_reference_on_odd_shapes() {
     for (i, s) in odd_shapes().iter().enumerate() {
