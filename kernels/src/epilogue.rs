@@ -223,6 +223,30 @@ pub fn fold_channel_affine(
     }
 }
 
+/// What each activation makes of `plain` (rows of `channels` floats; PReLU with `slopes`),
+/// computed by the activations' own kernels: the oracle the fused forwards of the convolutions
+/// are tested against, bit for bit.
+#[cfg(test)]
+pub(crate) fn activation_oracles<'a>(
+    channels: usize,
+    plain: &[f32],
+    slopes: &'a [f32],
+) -> [(Activation<'a>, Vec<f32>); 4] {
+    use crate::activation::{leaky_relu_forward_in_place, prelu_forward, relu_forward_in_place};
+    let mut relu = plain.to_vec();
+    relu_forward_in_place(&mut relu);
+    let mut leaky = plain.to_vec();
+    leaky_relu_forward_in_place(0.01, &mut leaky);
+    let mut prelu = vec![0.0; plain.len()];
+    prelu_forward(channels, plain, slopes, &mut prelu);
+    [
+        (Activation::Identity, plain.to_vec()),
+        (Activation::Relu, relu),
+        (Activation::LeakyRelu(0.01), leaky),
+        (Activation::Prelu(slopes), prelu),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -413,8 +413,7 @@ fn results_do_not_depend_on_the_thread_count() {
 /// without a partial vector, strides and dilations.
 #[test]
 fn fused_forward_equals_forward_then_activation() {
-    use crate::activation::{leaky_relu_forward_in_place, prelu_forward, relu_forward_in_place};
-    use crate::epilogue::Activation;
+    use crate::epilogue::activation_oracles;
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     let shapes = specz_layers(2).into_iter().chain([
         shape(3, 37, (5, 19), 3, 2, (1, 2), 1),
@@ -424,18 +423,7 @@ fn fused_forward_equals_forward_then_activation() {
         let c = Case::new(s, 1400 + i as u64);
         let slopes = random_vec(1500 + i as u64, s.out_ch, 0.5);
         let plain = c.forward_fast(true);
-        let mut relu = plain.clone();
-        relu_forward_in_place(&mut relu);
-        let mut leaky = plain.clone();
-        leaky_relu_forward_in_place(0.01, &mut leaky);
-        let mut prelu = vec![0.0; plain.len()];
-        prelu_forward(s.out_ch, &plain, &slopes, &mut prelu);
-        let cases = [
-            (Activation::Relu, relu),
-            (Activation::LeakyRelu(0.01), leaky),
-            (Activation::Prelu(&slopes), prelu),
-        ];
-        for (activation, want) in cases {
+        for (activation, want) in activation_oracles(s.out_ch, &plain, &slopes) {
             let mut y = vec![f32::NAN; s.output_len()];
             let mut scratch = vec![f32::NAN; s.forward_scratch_len()];
             conv1d_forward_fused(&s, &c.x, &c.w, Some(&c.b), activation, &mut y, &mut scratch);

@@ -9,7 +9,7 @@ use crate::gradcheck::{assert_close, check_gradient, projection_loss, random_vec
 /// A shape from compact tuples: kernel `(kh, kw)`, stride `(sh, sw)`, padding
 /// `(top, bottom, left, right)`, dilation `(dh, dw)`.
 #[allow(clippy::too_many_arguments)]
-fn shape(
+pub(super) fn shape(
     batch: usize,
     (in_h, in_w): (usize, usize),
     (in_ch, out_ch): (usize, usize),
@@ -500,26 +500,13 @@ fn per_sample_results_do_not_depend_on_the_batch() {
 /// tolerance is zero.
 #[test]
 fn fused_forward_equals_forward_then_activation() {
-    use crate::activation::{leaky_relu_forward_in_place, prelu_forward, relu_forward_in_place};
-    use crate::epilogue::{Activation, Epilogue};
+    use crate::epilogue::{activation_oracles, Epilogue};
     let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
     for (i, s) in preset_shapes().iter().chain(&odd_shapes()).enumerate() {
         let (x, w, b) = inputs(s, 1000 + i as u64);
         let slopes = random_vec(1100 + i as u64, s.out_ch, 0.5);
         let plain = fast_forward(s, &x, &w, Some(&b));
-        let mut relu = plain.clone();
-        relu_forward_in_place(&mut relu);
-        let mut leaky = plain.clone();
-        leaky_relu_forward_in_place(0.01, &mut leaky);
-        let mut prelu = vec![0.0; plain.len()];
-        prelu_forward(s.out_ch, &plain, &slopes, &mut prelu);
-        let cases = [
-            (Activation::Identity, plain),
-            (Activation::Relu, relu),
-            (Activation::LeakyRelu(0.01), leaky),
-            (Activation::Prelu(&slopes), prelu),
-        ];
-        for (activation, want) in cases {
+        for (activation, want) in activation_oracles(s.out_ch, &plain, &slopes) {
             let epilogue = Epilogue {
                 bias: Some(&b),
                 activation,

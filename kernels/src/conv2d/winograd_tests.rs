@@ -8,27 +8,11 @@ use crate::gradcheck::random_vec;
 /// A stride-1 3×3 convolution with paddings `(top, bottom, left, right)`.
 fn shape3(
     batch: usize,
-    (in_h, in_w): (usize, usize),
-    (in_ch, out_ch): (usize, usize),
-    (pad_top, pad_bottom, pad_left, pad_right): (usize, usize, usize, usize),
+    size: (usize, usize),
+    channels: (usize, usize),
+    padding: (usize, usize, usize, usize),
 ) -> Conv2dShape {
-    Conv2dShape {
-        batch,
-        in_h,
-        in_w,
-        in_ch,
-        out_ch,
-        kernel_h: 3,
-        kernel_w: 3,
-        stride_h: 1,
-        stride_w: 1,
-        pad_top,
-        pad_bottom,
-        pad_left,
-        pad_right,
-        dilation_h: 1,
-        dilation_w: 1,
-    }
+    super::tests::shape(batch, size, channels, (3, 3), (1, 1), padding, (1, 1))
 }
 
 /// Odd and even sizes, 1 to 128 channels (with and without a SIMD tail), paddings 0–2 and
