@@ -130,10 +130,8 @@ fn open(ckpt: &Checkpoint, dir: &Path) -> Result<(InputReader, Vec<f32>, Option<
             Ok((reader, z, Some(labels)))
         }
         FolderKind::Images => {
-            let folder = ImageFolder::open(dir)?;
-            let (shape, n) = (folder.rows.shape(), folder.rows.count());
-            ckpt.check_images(folder.rows.path(), &shape, &[], 0)?;
-            let labels = read_labels(&labels_path, n)?;
+            let (folder, labels) = ImageFolder::open_with_labels(dir)?;
+            ckpt.check_images(folder.rows.path(), &folder.rows.shape(), &[], 0)?;
             Ok((
                 InputReader::images(folder.rows, folder.ebv),
                 folder.z,

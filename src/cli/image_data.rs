@@ -7,7 +7,7 @@
 //! takes does not grow with the number of cutouts (516,000 cutouts of 5×64×64 are 42 GB).
 
 use super::contract::InputShape;
-use super::labels::read_labels;
+use super::labels::{read_labels, Labels};
 use crate::data::images::sqrt_stretch;
 use crate::dims::Dims;
 use crate::io::npy_rows::NpyRows;
@@ -143,6 +143,11 @@ pub struct ImageFolder {
 impl ImageFolder {
     /// Opens `dir/images.npy` and reads `dir/labels.csv` (matched by `index`).
     pub fn open(dir: &Path) -> Result<Self, String> {
+        Ok(Self::open_with_labels(dir)?.0)
+    }
+
+    /// [`ImageFolder::open`], also returning the label table it read.
+    pub fn open_with_labels(dir: &Path) -> Result<(Self, Labels), String> {
         let rows = ImageRows::open(&dir.join(IMAGES))?;
         let n = rows.count();
         let labels = read_labels(&dir.join(super::files::LABELS), n)?;
@@ -154,11 +159,12 @@ impl ImageFolder {
         })?;
         let ebv = labels.finite_numbers("ebv", 0..n)?;
         let to_f32 = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
-        Ok(ImageFolder {
+        let folder = ImageFolder {
             rows: Arc::new(rows),
             z: to_f32(z),
             ebv: ebv.map(to_f32),
-        })
+        };
+        Ok((folder, labels))
     }
 
     /// The extra inputs of the cutouts `range` for a model that takes `n_extra` of them (0, or
