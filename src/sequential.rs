@@ -27,8 +27,8 @@ pub struct Sequential {
     /// Index into `acts` of each layer's output buffer (shared with the input for in-place layers).
     out_buf: Vec<usize>,
     acts: Vec<Vec<f32>>,
-    grad_ping: Vec<f32>,
-    grad_pong: Vec<f32>,
+    /// Scratch of a top-level chain: its two gradient buffers, then the layers' kernel scratch
+    /// (see [`Sequential::scratch_len`]).
     scratch: Vec<f32>,
     /// `[scale | shift]` of a batch norm folded into the layer before it (fused inference).
     affine: Vec<f32>,
@@ -47,8 +47,6 @@ impl Sequential {
             param_ranges: Vec::new(),
             out_buf: Vec::new(),
             acts: Vec::new(),
-            grad_ping: Vec::new(),
-            grad_pong: Vec::new(),
             scratch: Vec::new(),
             affine: Vec::new(),
             skipped_buffers: false,
@@ -161,24 +159,27 @@ impl Sequential {
         if batch <= self.batch {
             return;
         }
-        let mut widest = batch * self.input.size();
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            let len = batch * layer.out_dims().size();
-            grow(&mut self.acts[self.out_buf[i]], len);
-            widest = widest.max(len);
+            grow(&mut self.acts[self.out_buf[i]], batch * layer.out_dims().size());
             layer.prepare(batch);
         }
-        grow(&mut self.grad_ping, widest);
-        grow(&mut self.grad_pong, widest);
         let widest_channels = self.layers.iter().map(|l| l.out_dims().channels()).max();
         grow(&mut self.affine, 2 * widest_channels.unwrap_or(0));
         self.batch = batch;
     }
 
-    /// Floats of kernel scratch the chain needs for `batch` samples: the most any layer needs.
+    /// Floats of scratch the chain needs for `batch` samples: two gradient buffers of
+    /// [`Sequential::gradient_len`] floats (backward), then the most any layer needs.
     pub fn scratch_len(&self, batch: usize) -> usize {
         let needs = self.layers.iter().map(|l| l.scratch_len(batch));
-        needs.max().unwrap_or(0)
+        2 * self.gradient_len(batch) + needs.max().unwrap_or(0)
+    }
+
+    /// Floats of one gradient buffer of the backward pass: the largest output of a layer below
+    /// the last. The gradients of the chain's own input and output are the caller's.
+    fn gradient_len(&self, batch: usize) -> usize {
+        let inner = self.layers.iter().rev().skip(1);
+        inner.map(|l| batch * l.out_dims().size()).max().unwrap_or(0)
     }
 
     /// Runs the chain on `x` (`[batch, in_dims]`); the result is in [`Sequential::output`].
@@ -304,6 +305,8 @@ impl Sequential {
         );
         let batch = pass.batch;
         let n = self.layers.len();
+        let (gradients, scratch) = scratch.split_at_mut(2 * self.gradient_len(batch));
+        let (mut grad_ping, mut grad_pong) = gradients.split_at_mut(gradients.len() / 2);
         let lowest = if dx.is_some() {
             0
         } else {
@@ -331,12 +334,12 @@ impl Sequential {
             let dy_i = if i + 1 == n {
                 dy
             } else {
-                &self.grad_ping[..out_len]
+                &grad_ping[..out_len]
             };
             let dx_i = if i == 0 {
                 dx.as_deref_mut()
             } else if i > lowest {
-                let g = &mut self.grad_pong[..in_len];
+                let g = &mut grad_pong[..in_len];
                 g.fill(0.0);
                 Some(g)
             } else {
@@ -361,7 +364,7 @@ impl Sequential {
                 &mut grads[range],
                 scratch,
             );
-            std::mem::swap(&mut self.grad_ping, &mut self.grad_pong);
+            std::mem::swap(&mut grad_ping, &mut grad_pong);
         }
     }
 }

@@ -11,12 +11,13 @@ use zcnn_kernels::concat::{concat_channels, split_channels_backward};
 /// Szegedy et al. 2015: every branch sees the block's input; their outputs (same spatial size)
 /// are concatenated over channels in branch order. The backward splits `dy` by channel ranges
 /// and every branch accumulates its input gradient into the same `dx`.
+///
+/// The branches run one after the other, so they share one scratch: the block's, which holds
+/// the gradient of the branch output being split out of `dy`, then what the branch needs.
 pub struct Inception {
     branches: Vec<Sequential>,
     /// Parameter range of each branch inside the block's slice.
     param_ranges: Vec<Range<usize>>,
-    /// Gradient of each branch's output, split out of `dy`.
-    branch_grads: Vec<Vec<f32>>,
 }
 
 impl Inception {
@@ -44,11 +45,9 @@ impl Inception {
                 start - b.param_len()..start
             })
             .collect();
-        let branch_grads = vec![Vec::new(); branches.len()];
         Ok(Inception {
             branches,
             param_ranges,
-            branch_grads,
         })
     }
 
@@ -111,15 +110,16 @@ impl Layer for Inception {
 
     /// The branches run one at a time on the block's scratch, so they keep none of their own.
     fn prepare(&mut self, batch: usize) {
-        for (branch, grad) in self.branches.iter_mut().zip(&mut self.branch_grads) {
+        for branch in &mut self.branches {
             branch.prepare_buffers(batch);
-            grad.resize(batch * branch.out_dims().size(), 0.0);
         }
     }
 
+    /// The gradient of the widest branch output, then the most any branch needs.
     fn scratch_len(&self, batch: usize) -> usize {
+        let widest = self.branches.iter().map(|b| batch * b.out_dims().size());
         let needs = self.branches.iter().map(|b| b.scratch_len(batch));
-        needs.max().unwrap_or(0)
+        widest.max().unwrap_or(0) + needs.max().unwrap_or(0)
     }
 
     fn forward(
@@ -154,15 +154,12 @@ impl Layer for Inception {
     ) {
         let (batch, total) = (pass.batch, self.total_channels());
         let rows = batch * self.rows_per_sample();
+        let widest = self.branches.iter().map(|b| b.out_dims().channels()).max();
+        let (branch_grad, scratch) = scratch.split_at_mut(rows * widest.unwrap_or(0));
         let mut offset = 0;
-        for ((branch, grad), range) in self
-            .branches
-            .iter_mut()
-            .zip(&mut self.branch_grads)
-            .zip(&self.param_ranges)
-        {
+        for (branch, range) in self.branches.iter_mut().zip(&self.param_ranges) {
             let ch = branch.out_dims().channels();
-            let g = &mut grad[..rows * ch];
+            let g = &mut branch_grad[..rows * ch];
             g.fill(0.0);
             split_channels_backward(rows, dy, total, offset, g, ch);
             branch.backward_with(
