@@ -160,7 +160,10 @@ impl Sequential {
             return;
         }
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            grow(&mut self.acts[self.out_buf[i]], batch * layer.out_dims().size());
+            grow(
+                &mut self.acts[self.out_buf[i]],
+                batch * layer.out_dims().size(),
+            );
             layer.prepare(batch);
         }
         let widest_channels = self.layers.iter().map(|l| l.out_dims().channels()).max();
@@ -179,7 +182,10 @@ impl Sequential {
     /// the last. The gradients of the chain's own input and output are the caller's.
     fn gradient_len(&self, batch: usize) -> usize {
         let inner = self.layers.iter().rev().skip(1);
-        inner.map(|l| batch * l.out_dims().size()).max().unwrap_or(0)
+        inner
+            .map(|l| batch * l.out_dims().size())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Runs the chain on `x` (`[batch, in_dims]`); the result is in [`Sequential::output`].
