@@ -32,7 +32,8 @@ pub struct Sequential {
     scratch: Vec<f32>,
     /// `[scale | shift]` of a batch norm folded into the layer before it (fused inference).
     affine: Vec<f32>,
-    /// Whether the last forward fused layers and skipped a buffer that backward would read.
+    /// Whether the last forward was a fused inference pass, which skips what backward would
+    /// read (the outputs of fused layers, a max pooling's argmax).
     skipped_buffers: bool,
     batch: usize,
 }
@@ -205,10 +206,10 @@ impl Sequential {
             self.batch
         );
         assert_eq!(x.len(), batch * self.input.size(), "input length");
-        self.skipped_buffers = false;
         // Only a pass that is in evaluation mode as a whole fuses: a frozen layer in a training
         // pass runs in evaluation mode but may be backpropagated through.
         let fuse = ctx.fuse && ctx.pass.mode == Mode::Eval;
+        self.skipped_buffers = fuse;
         let mut i = 0;
         while i < self.layers.len() {
             let p = &params[self.param_ranges[i].clone()];
@@ -257,7 +258,6 @@ impl Sequential {
             match &fusion {
                 Some((_, fused)) => {
                     layer.forward_fused(&mut layer_ctx, p, input, output, scratch, fused);
-                    self.skipped_buffers |= self.out_buf[last] != self.out_buf[i];
                 }
                 None => layer.forward(&mut layer_ctx, p, input, output, scratch),
             }

@@ -60,7 +60,8 @@ pub struct Pass {
 
 /// What a forward pass needs besides the input: the pass, the dropout stream, the
 /// per-sample extra scalars appended by [`AppendScalars`] (`[batch, n_extra]`), and whether an
-/// evaluation pass may fuse layers (see [`Fused`]).
+/// evaluation pass may fuse layers (see [`Fused`]) and skip the caches of backward, which
+/// cannot follow it.
 pub struct Ctx<'a> {
     pub pass: Pass,
     pub dropout_rng: &'a mut Xoshiro256PlusPlus,

@@ -6,7 +6,7 @@ use crate::dims::Dims;
 use crate::Result;
 use zcnn_kernels::pool::{
     avgpool2d_backward, avgpool2d_forward, global_avgpool_backward, global_avgpool_forward,
-    maxpool2d_backward, maxpool2d_forward, AvgPadding, Pool2dShape,
+    maxpool2d_backward, maxpool2d_forward, maxpool2d_forward_values, AvgPadding, Pool2dShape,
 };
 
 /// A pooling window over a sequence or an image: its 2D shape (height 1 for a sequence) and the
@@ -111,13 +111,14 @@ impl Layer for MaxPool {
     fn prepare(&mut self, batch: usize) {
         self.argmax.resize(batch * self.window.out.size(), 0);
     }
+    /// A fused inference pass, which no backward follows, skips the argmax.
     fn forward(&mut self, ctx: &mut Ctx, _p: &[f32], x: &[f32], y: &mut [f32], _s: &mut [f32]) {
-        maxpool2d_forward(
-            &self.window.at_batch(ctx.pass.batch),
-            x,
-            y,
-            &mut self.argmax[..y.len()],
-        );
+        let shape = self.window.at_batch(ctx.pass.batch);
+        if ctx.fuse {
+            maxpool2d_forward_values(&shape, x, y);
+        } else {
+            maxpool2d_forward(&shape, x, y, &mut self.argmax[..y.len()]);
+        }
     }
     fn backward(
         &mut self,

@@ -9,6 +9,9 @@
 //!
 //! The backward pass routes each output gradient to the element that won:
 //! `∂L/∂x[argmax[j]] += ∂L/∂y[j]`.
+//!
+//! Inference needs no `argmax`: [`maxpool2d_forward_values`] computes the same maxima alone,
+//! a running `max` per vector of channels with the same comparison.
 
 use std::ops::Range;
 
@@ -77,6 +80,62 @@ pub fn maxpool2d_forward(s: &Pool2dShape, x: &[f32], y: &mut [f32], argmax: &mut
             }
         },
     );
+}
+
+/// 2D max pooling without the `argmax` (inference): the `y` of [`maxpool2d_forward_ref`], bit
+/// for bit, SIMD over channels and threads over batch chunks.
+pub fn maxpool2d_forward_values(s: &Pool2dShape, x: &[f32], y: &mut [f32]) {
+    s.assert_valid();
+    assert_eq!(x.len(), s.input_len(), "maxpool forward: x length");
+    assert_eq!(y.len(), s.output_len(), "maxpool forward: y length");
+    let (in_per_sample, out_per_sample) = (s.sample_input_len(), s.sample_output_len());
+    for_each_batch_chunk1(
+        s.batch,
+        (y, out_per_sample),
+        &|samples: Range<usize>, y_chunk: &mut [f32]| {
+            let outputs = y_chunk.chunks_exact_mut(out_per_sample);
+            for (n, y_sample) in samples.zip(outputs) {
+                let x_sample = &x[n * in_per_sample..][..in_per_sample];
+                maxpool2d_sample_values(s, x_sample, y_sample);
+            }
+        },
+    );
+}
+
+/// 1D max pooling without the `argmax`: [`maxpool2d_forward_values`] of the height-1 view.
+pub fn maxpool1d_forward_values(s: &Pool1dShape, x: &[f32], y: &mut [f32]) {
+    maxpool2d_forward_values(&s.as_2d(), x, y);
+}
+
+/// The maxima of one sample: for each output pixel and vector of channels, the running
+/// maximum over the window in scan order, replaced by a strictly greater value or a NaN (the
+/// comparison of [`window_max_lanes`]).
+fn maxpool2d_sample_values(s: &Pool2dShape, x_sample: &[f32], y: &mut [f32]) {
+    let channels = s.channels;
+    let body = body_len(channels);
+    let pixel = |ih: usize, iw: usize| (ih * s.in_w + iw) * channels;
+    for oh in 0..s.out_h() {
+        let rows = s.window_rows(oh);
+        for ow in 0..s.out_w() {
+            let cols = s.window_cols(ow);
+            let first = pixel(rows.start, cols.start);
+            let out = &mut y[(oh * s.out_w() + ow) * channels..][..channels];
+            for c in (0..body).step_by(LANES) {
+                let mut best = load(&x_sample[first + c..]);
+                for ih in rows.clone() {
+                    for iw in cols.clone() {
+                        let v = load(&x_sample[pixel(ih, iw) + c..]);
+                        best = (v.simd_gt(best) | v.is_nan()).bitselect(v, best);
+                    }
+                }
+                store(best, &mut out[c..]);
+            }
+            for c in body..channels {
+                let (max, _) = window_max(s, x_sample, rows.clone(), cols.clone(), c);
+                out[c] = max;
+            }
+        }
+    }
 }
 
 /// Backward of 2D max pooling, scalar reference: `dx[argmax[j]] += dy[j]` (accumulates).

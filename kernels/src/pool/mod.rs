@@ -42,7 +42,8 @@ pub use global::{
 };
 pub use maxpool::{
     maxpool1d_backward, maxpool1d_backward_ref, maxpool1d_forward, maxpool1d_forward_ref,
-    maxpool2d_backward, maxpool2d_backward_ref, maxpool2d_forward, maxpool2d_forward_ref,
+    maxpool1d_forward_values, maxpool2d_backward, maxpool2d_backward_ref, maxpool2d_forward,
+    maxpool2d_forward_ref, maxpool2d_forward_values,
 };
 
 /// Shape of a 1D pooling over `[batch, in_len, channels]` with a window of `kernel` positions

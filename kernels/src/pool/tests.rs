@@ -269,6 +269,11 @@ fn maxpool_propagates_nan() {
             }
         }
     }
+    let mut y = vec![0.0; channels];
+    maxpool1d_forward_values(&s, &x, &mut y);
+    for (c, v) in y.iter().enumerate() {
+        assert_eq!(v.is_nan(), c == 0 || c == LANES, "values, channel {c}");
+    }
 }
 
 #[test]
@@ -310,6 +315,9 @@ fn assert_fast_matches_ref_2d(s: &Pool2dShape, seed: u64) {
     maxpool2d_forward(s, &x, &mut y_fast, &mut arg_fast);
     assert_bit_identical(&format!("maxpool2d forward {what}"), &y_fast, &y_ref);
     assert_eq!(arg_fast, arg_ref, "maxpool2d argmax {what}");
+    let mut y_values = vec![0.0; s.output_len()];
+    maxpool2d_forward_values(s, &x, &mut y_values);
+    assert_bit_identical(&format!("maxpool2d values {what}"), &y_values, &y_ref);
 
     // Inputs rounded to a few integers make most windows hold ties, in the lanes and the tail.
     let x_with_ties: Vec<f32> = x.iter().map(|v| v.round()).collect();
@@ -354,6 +362,9 @@ fn assert_fast_matches_ref_1d(s: &Pool1dShape, seed: u64) {
     maxpool1d_forward(s, &x, &mut y_fast, &mut arg_fast);
     assert_bit_identical(&format!("maxpool1d forward {what}"), &y_fast, &y_ref);
     assert_eq!(arg_fast, arg_ref, "maxpool1d argmax {what}");
+    let mut y_values = vec![0.0; s.output_len()];
+    maxpool1d_forward_values(s, &x, &mut y_values);
+    assert_bit_identical(&format!("maxpool1d values {what}"), &y_values, &y_ref);
 
     let (mut dx_ref, mut dx_fast) = (dx0.clone(), dx0.clone());
     maxpool1d_backward_ref(s, &dy, &arg_ref, &mut dx_ref);
