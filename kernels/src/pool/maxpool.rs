@@ -130,9 +130,8 @@ fn maxpool2d_sample_values(s: &Pool2dShape, x_sample: &[f32], y: &mut [f32]) {
                 }
                 store(best, &mut out[c..]);
             }
-            for c in body..channels {
-                let (max, _) = window_max(s, x_sample, rows.clone(), cols.clone(), c);
-                out[c] = max;
+            for (c, y_c) in out.iter_mut().enumerate().skip(body) {
+                *y_c = window_max(s, x_sample, rows.clone(), cols.clone(), c).0;
             }
         }
     }
